@@ -1,0 +1,94 @@
+import type { AuditAction, AuditOutcome } from '@gatehouse/shared';
+import type { Collection } from 'mongodb';
+import type { Deps, RequestMeta } from '../context.js';
+import { randomId } from '../crypto/index.js';
+import { guardStore } from '../errors/index.js';
+import { safeLogValue } from '../log/index.js';
+import { COLLECTIONS } from '../store/index.js';
+
+/** Fields that may appear in an entry's details; anything else is dropped, so no secret can slip in. */
+const DETAIL_KEYS = ['provider', 'reason', 'kind', 'sessionId', 'count', 'status', 'role', 'roles', 'code'] as const;
+type DetailKey = (typeof DETAIL_KEYS)[number];
+export type AuditDetails = Partial<Record<DetailKey, string | number | boolean | string[]>>;
+
+export interface AuditEvent {
+  action: AuditAction;
+  outcome: AuditOutcome;
+  /** `user:<id>`, `anonymous`, `cli` or `system`. */
+  actor: string;
+  /** What the action was about, e.g. `user:<id>` or `session:<id>`. */
+  target?: string;
+  details?: AuditDetails;
+  /** The user whose key encrypts the IP; without it the system key is used. */
+  ipOwner?: { userId: string; keySalt: string };
+}
+
+export interface AuditEntry {
+  _id: string;
+  time: Date;
+  action: AuditAction;
+  outcome: AuditOutcome;
+  actor: string;
+  target: string | null;
+  requestId: string | null;
+  ip: string | null;
+  ipIndex: string | null;
+  ipKey: string | null;
+  userAgent: string | null;
+  details: AuditDetails;
+}
+
+/** The salt of the key that encrypts IPs of requests with no known user. */
+const SYSTEM_IP_SALT = Buffer.from('gatehouse-system-ip-key').toString('base64url');
+
+export class AuditLog {
+  private readonly entries: Collection<AuditEntry>;
+
+  constructor(private readonly deps: Deps) {
+    this.entries = deps.db.collection<AuditEntry>(COLLECTIONS.audit);
+  }
+
+  /**
+   * Appends an entry. Awaited by every flow that issues something: if the entry can't be
+   * written, the flow fails and nothing is issued (DESIGN.md failure policy).
+   */
+  async record(event: AuditEvent, meta?: RequestMeta): Promise<void> {
+    const { ipCipher, clock } = this.deps;
+    const owner = event.ipOwner ?? { userId: 'system', keySalt: SYSTEM_IP_SALT };
+    const entry: AuditEntry = {
+      _id: randomId(),
+      time: clock.now(),
+      action: event.action,
+      outcome: event.outcome,
+      actor: event.actor,
+      target: event.target ?? null,
+      requestId: meta?.requestId ?? null,
+      ip: meta?.ip ? ipCipher.encrypt(meta.ip, owner.userId, owner.keySalt) : null,
+      ipIndex: meta?.ip ? ipCipher.blindIndex(meta.ip) : null,
+      ipKey: meta?.ip ? owner.userId : null,
+      userAgent: meta?.userAgent ? safeLogValue(meta.userAgent, 300) : null,
+      details: pickDetails(event.details),
+    };
+    await guardStore(() => this.entries.insertOne(entry));
+  }
+
+  /** For rejections: the refusal stands even if the entry can't be written; that is logged. */
+  async recordBestEffort(event: AuditEvent, meta?: RequestMeta): Promise<void> {
+    try {
+      await this.record(event, meta);
+    } catch (error) {
+      this.deps.log.error({ err: error, action: event.action }, 'audit.write_failed');
+    }
+  }
+}
+
+function pickDetails(details: AuditDetails | undefined): AuditDetails {
+  const picked: AuditDetails = {};
+  if (!details) return picked;
+  for (const key of DETAIL_KEYS) {
+    const value = details[key];
+    if (value === undefined) continue;
+    picked[key] = typeof value === 'string' ? safeLogValue(value, 200) : value;
+  }
+  return picked;
+}

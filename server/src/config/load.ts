@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { type Env, envSchema, type ProviderConfig, providerSchema } from './schema.js';
+
+/** The validated, frozen configuration every part of the server receives. */
+export interface Config extends Omit<Env, 'MASTER_KEY' | 'CORS_ORIGINS' | 'OIDC_PROVIDERS'> {
+  readonly publicUrl: URL;
+  readonly publicOrigin: string;
+  readonly masterKey: Buffer;
+  readonly corsOrigins: readonly string[];
+  readonly providers: readonly ProviderConfig[];
+  /** Warnings about values that are tolerated outside production; logged at boot. */
+  readonly warnings: readonly string[];
+}
+
+/** Thrown at boot when the environment is not acceptable; names the variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const MIN_SECRET_BYTES = 32;
+
+export function loadConfig(source: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(String(issue?.path[0] ?? 'environment'), issue?.message ?? 'invalid');
+  }
+  const env = parsed.data;
+  const production = env.NODE_ENV === 'production';
+  const warnings: string[] = [];
+  // Named checks: each refuses in production and warns elsewhere.
+  const check = (ok: boolean, variable: string, message: string) => {
+    if (ok) return;
+    if (production) throw new ConfigError(variable, message);
+    warnings.push(`${variable}: ${message}`);
+  };
+
+  const publicUrl = new URL(env.PUBLIC_URL);
+  check(publicUrl.protocol === 'https:', 'PUBLIC_URL', 'must be an https URL in production');
+  if (publicUrl.pathname !== '/' || publicUrl.search || publicUrl.hash || publicUrl.username) {
+    throw new ConfigError('PUBLIC_URL', 'must be an origin without path, query or credentials');
+  }
+
+  if (!env.MASTER_KEY) throw new ConfigError('MASTER_KEY', 'is required (32 random bytes, base64 or hex)');
+  const masterKey = decodeSecret(env.MASTER_KEY);
+  if (masterKey.length < MIN_SECRET_BYTES) {
+    throw new ConfigError('MASTER_KEY', `must decode to at least ${MIN_SECRET_BYTES} bytes`);
+  }
+  if (env.FIRST_RUN_PASSWORD !== undefined) {
+    check(
+      Buffer.byteLength(env.FIRST_RUN_PASSWORD) >= MIN_SECRET_BYTES,
+      'FIRST_RUN_PASSWORD',
+      `must be at least ${MIN_SECRET_BYTES} bytes long`,
+    );
+  }
+
+  const corsOrigins = splitList(env.CORS_ORIGINS);
+  check(!corsOrigins.includes('*'), 'CORS_ORIGINS', 'a wildcard lets any site call the API');
+  for (const origin of corsOrigins.filter((o) => o !== '*')) {
+    if (!isOrigin(origin)) throw new ConfigError('CORS_ORIGINS', `"${origin}" is not an origin`);
+  }
+
+  const providers = splitList(env.OIDC_PROVIDERS).map((id) => loadProvider(id, source, check));
+  const { MASTER_KEY: _m, CORS_ORIGINS: _c, OIDC_PROVIDERS: _p, ...rest } = env;
+  return deepFreeze({
+    ...rest,
+    publicUrl,
+    publicOrigin: publicUrl.origin,
+    masterKey,
+    corsOrigins,
+    providers,
+    warnings,
+  });
+}
+
+function loadProvider(
+  id: string,
+  source: Record<string, string | undefined>,
+  check: (ok: boolean, variable: string, message: string) => void,
+): ProviderConfig {
+  if (!/^[a-z][a-z0-9_-]{0,31}$/.test(id)) {
+    throw new ConfigError('OIDC_PROVIDERS', `"${id}" is not a valid provider id (a-z, 0-9, - and _)`);
+  }
+  const prefix = `OIDC_${id.toUpperCase().replaceAll('-', '_')}_`;
+  const read = (suffix: string) => source[prefix + suffix]?.trim() || undefined;
+  const candidate = {
+    id,
+    issuer: read('ISSUER'),
+    clientId: read('CLIENT_ID'),
+    clientSecret: read('CLIENT_SECRET'),
+    name: read('NAME') ?? id,
+    scopes: read('SCOPES') ?? 'openid email profile',
+    groupsClaim: read('GROUPS_CLAIM') ?? 'groups',
+    adminGroups: splitList(read('ADMIN_GROUPS') ?? ''),
+    allowedDomains: splitList(read('ALLOWED_DOMAINS') ?? '').map((d) => d.toLowerCase()),
+  };
+  const parsed = providerSchema.safeParse(candidate);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = String(issue?.path[0] ?? 'issuer');
+    const suffix = field.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+    throw new ConfigError(prefix + suffix, issue?.message ?? 'invalid');
+  }
+  const provider = parsed.data;
+  if (!provider.scopes.split(' ').includes('openid')) {
+    throw new ConfigError(`${prefix}SCOPES`, 'must include openid');
+  }
+  const issuer = new URL(provider.issuer);
+  check(
+    issuer.protocol === 'https:' && !isLoopback(issuer.hostname),
+    `${prefix}ISSUER`,
+    'the development identity provider (http or loopback issuer) is not allowed in production',
+  );
+  return provider;
+}
+
+export function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
+
+function decodeSecret(value: string): Buffer {
+  if (/^[0-9a-fA-F]+$/.test(value) && value.length % 2 === 0) return Buffer.from(value, 'hex');
+  if (z.base64url().safeParse(value).success) return Buffer.from(value, 'base64url');
+  if (z.base64().safeParse(value).success) return Buffer.from(value, 'base64');
+  return Buffer.from(value, 'utf8');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !(value instanceof URL) && !Buffer.isBuffer(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable Gatehouse reads, with its default and its meaning. This schema
+ * is parsed once at boot (see load.ts); the configuration reference in docs/ and the
+ * README is generated from it, so `description` is user documentation.
+ * Per-provider variables (OIDC_<ID>_…) are described in providerVariables below.
+ */
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const envSchema = z.object({
+  NODE_ENV: z
+    .enum(['development', 'test', 'production'])
+    .default('development')
+    .describe('`production` turns on the strict checks below and refuses unsafe values.'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('HTTP port of the backend.'),
+  HOST: z.string().default('127.0.0.1').describe('Address the backend listens on.'),
+  PUBLIC_URL: z
+    .url()
+    .default('http://localhost:3000')
+    .describe('The URL people and the extension use to reach the backend; must be https in production.'),
+  MONGODB_URL: z
+    .string()
+    .default('mongodb://127.0.0.1:27018/gatehouse')
+    .describe('MongoDB (or FerretDB) connection string, database name in the path.'),
+  MONGODB_TIMEOUT_MS: seconds(100, 60_000).default(2000).describe('Server selection and socket timeout for MongoDB, in milliseconds.'),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6380').describe('Redis connection string.'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{0,32}$/)
+    .default('gh:')
+    .describe('Prefix of every Redis key, so several deployments can share one Redis.'),
+  REDIS_TIMEOUT_MS: seconds(50, 10_000)
+    .default(500)
+    .describe('Redis command timeout in milliseconds; a slower answer counts as Redis being down.'),
+  MASTER_KEY: z
+    .string()
+    .optional()
+    .describe(
+      'At least 32 random bytes (base64, base64url or hex): encrypts IP addresses and signing keys, keys the blind index. Required in production.',
+    ),
+  FIRST_RUN_PASSWORD: z
+    .string()
+    .optional()
+    .describe('Enables first-run setup (`Authorization: Bootstrap <password>`). Unset: setup is refused.'),
+  DISABLE_SIGNUP: bool.default(false).describe('`true`: people without an account (or an invitation) cannot sign up through SSO.'),
+  OIDC_PROVIDERS: z.string().default('').describe('Comma-separated provider ids; each one is configured by the OIDC_<ID>_… variables.'),
+  OIDC_STATE_TTL_SECONDS: seconds(30, 3600).default(600).describe('How long a started sign-in may take before it must be started again.'),
+  OIDC_HTTP_TIMEOUT_MS: seconds(200, 60_000).default(5000).describe('Timeout of every request to an identity provider, in milliseconds.'),
+  SESSION_IDLE_MINUTES: seconds(5, 60 * 24 * 30)
+    .default(60 * 24)
+    .describe('A browser session ends after this long without a request.'),
+  SESSION_ABSOLUTE_HOURS: seconds(1, 24 * 90)
+    .default(24 * 14)
+    .describe('A browser session ends this long after sign-in, whatever its activity.'),
+  TRUST_PROXY_HOPS: seconds(0, 10)
+    .default(0)
+    .describe('How many reverse proxies in front of the backend append to X-Forwarded-For. 0: the socket address is the client.'),
+  RATE_LIMIT_PER_MINUTE: seconds(1, 1_000_000).default(600).describe('Requests per minute allowed from one client address.'),
+  RATE_LIMIT_SIGN_IN_PER_MINUTE: seconds(1, 100_000)
+    .default(30)
+    .describe('Sign-in starts and callbacks per minute allowed from one client address.'),
+  CORS_ORIGINS: z.string().default('').describe('Comma-separated origins allowed to call the API with CORS. `*` is refused in production.'),
+  BODY_LIMIT_BYTES: seconds(1024, 10 * 1024 * 1024)
+    .default(64 * 1024)
+    .describe('Largest request body accepted.'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level of the JSON logs.'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** OIDC_<ID>_<SUFFIX> variables, one set per provider id listed in OIDC_PROVIDERS. */
+export const providerVariables = {
+  ISSUER: 'Issuer URL; discovery must report exactly this issuer. https in production.',
+  CLIENT_ID: 'Client id registered at the provider.',
+  CLIENT_SECRET: 'Client secret registered at the provider.',
+  NAME: 'Button label on the sign-in page (default: the id).',
+  SCOPES: 'Scopes to request (default `openid email profile`).',
+  GROUPS_CLAIM: 'ID token / userinfo claim that lists the person’s groups (default `groups`).',
+  ADMIN_GROUPS: 'Comma-separated groups whose members get the admin role.',
+  ALLOWED_DOMAINS: 'Comma-separated email domains allowed to sign up (default: any).',
+} as const;
+
+export const providerSchema = z.object({
+  id: z.string(),
+  issuer: z.url(),
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  name: z.string().min(1).max(60),
+  scopes: z.string().regex(/^[\x21-\x7E]+( [\x21-\x7E]+)*$/),
+  groupsClaim: z.string().min(1).max(100),
+  adminGroups: z.array(z.string()),
+  allowedDomains: z.array(z.string()),
+});
+export type ProviderConfig = z.infer<typeof providerSchema>;

@@ -1,0 +1,53 @@
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { deriveKey } from './keys.js';
+
+/**
+ * IP addresses at rest (DESIGN.md "Privacy"). Each user has a random salt; their key is
+ * HKDF(master key, salt), so destroying the salt makes every stored IP of that user unreadable
+ * (crypto-shredding). AES-256-GCM with a random 96-bit IV, the user id as associated data so a
+ * ciphertext can't be moved to another user. Format: `v1.<iv>.<ciphertext+tag>` (base64url).
+ * The blind index is a keyed HMAC over the address, the same for all users, so "same IP"
+ * can be matched without decrypting; it is not reversible without the master key.
+ */
+export class IpCipher {
+  private readonly blindKey: Buffer;
+
+  constructor(private readonly masterKey: Buffer) {
+    this.blindKey = deriveKey(masterKey, 'ip-blind-index');
+  }
+
+  static newUserSalt(): string {
+    return randomBytes(32).toString('base64url');
+  }
+
+  encrypt(ip: string, userId: string, userSalt: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.userKey(userSalt), iv);
+    cipher.setAAD(Buffer.from(userId));
+    const body = Buffer.concat([cipher.update(ip, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    return `v1.${iv.toString('base64url')}.${body.toString('base64url')}`;
+  }
+
+  /** Returns null when the value can't be decrypted (shredded salt, tampering, wrong user). */
+  decrypt(sealed: string, userId: string, userSalt: string | null | undefined): string | null {
+    const [version, ivText, bodyText] = sealed.split('.');
+    if (version !== 'v1' || !ivText || !bodyText || !userSalt) return null;
+    try {
+      const body = Buffer.from(bodyText, 'base64url');
+      const decipher = createDecipheriv('aes-256-gcm', this.userKey(userSalt), Buffer.from(ivText, 'base64url'));
+      decipher.setAAD(Buffer.from(userId));
+      decipher.setAuthTag(body.subarray(body.length - 16));
+      return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString('utf8');
+    } catch {
+      return null;
+    }
+  }
+
+  blindIndex(ip: string): string {
+    return createHmac('sha256', this.blindKey).update(ip).digest('base64url').slice(0, 32);
+  }
+
+  private userKey(userSalt: string): Buffer {
+    return deriveKey(this.masterKey, 'ip-encryption', Buffer.from(userSalt, 'base64url'));
+  }
+}

@@ -1,0 +1,42 @@
+import { MongoError, MongoServerSelectionError } from 'mongodb';
+import { AppError } from './app-error.js';
+
+/**
+ * Translates a storage error (MongoDB driver, ioredis) into an AppError once, at the edge of
+ * the store, keeping the original as `cause` for the server log. Unavailability becomes 503
+ * DEPENDENCY_UNAVAILABLE; anything else is an internal error, never the driver's message.
+ */
+export function storeError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (isUnavailable(error)) return new AppError('DEPENDENCY_UNAVAILABLE', { cause: error });
+  return new AppError('INTERNAL_ERROR', { cause: error });
+}
+
+function isUnavailable(error: unknown): boolean {
+  if (error instanceof MongoServerSelectionError) return true;
+  if (error instanceof MongoError) {
+    return /MongoNetwork|MongoServerSelection|MongoTopologyClosed|MongoNotConnected|PoolClosed|PoolCleared/.test(error.name);
+  }
+  if (error instanceof Error) {
+    // ioredis: commandTimeout, offline queue disabled, connection closed or refused.
+    return /Command timed out|Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|MaxRetriesPerRequest/i.test(
+      error.message,
+    );
+  }
+  return false;
+}
+
+/** Unique-index violations: MongoDB says 11000; FerretDB v1 says code 1 with its own text. */
+export function isDuplicateKey(error: unknown): boolean {
+  if (!(error instanceof MongoError)) return false;
+  return error.code === 11000 || error.code === 11001 || /duplicate key/i.test(error.message);
+}
+
+/** Runs a store operation and translates any failure. */
+export async function guardStore<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    throw storeError(error);
+  }
+}

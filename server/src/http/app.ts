@@ -1,0 +1,94 @@
+import type Router from '@koa/router';
+import Koa from 'koa';
+import { AuditLog } from '../audit/index.js';
+import type { Deps } from '../context.js';
+import { AppError } from '../errors/index.js';
+import { LoginStateStore, oidcRoutes, ProviderRegistry, SignInService } from '../oidc/index.js';
+import { SessionService } from '../sessions/index.js';
+import { SetupService, setupRoutes } from '../setup/index.js';
+import { UserStore } from '../users/index.js';
+import { renderErrorPage, webRoutes } from '../web/routes.js';
+import { corsFor } from './cors.js';
+import { CsrfTokens } from './csrf.js';
+import { errorHandler } from './error-handler.js';
+import { healthRoutes } from './health.js';
+import { methodGuard } from './method-guard.js';
+import { createLimiter, rateLimit } from './rate-limit.js';
+import { requestContext } from './request-context.js';
+import { securityHeaders } from './security-headers.js';
+import type { AppState } from './state.js';
+
+/** The services behind the routes, exposed so tests and the CLI can reach them. */
+export interface Services {
+  audit: AuditLog;
+  sessions: SessionService;
+  users: UserStore;
+  providers: ProviderRegistry;
+  signIn: SignInService;
+  setup: SetupService;
+  csrf: CsrfTokens;
+}
+
+/**
+ * Assembles the Koa app: cross-cutting steps in the order a request meets them, then each
+ * feature's routes. Nothing here talks to a store; the deps carry the connections.
+ */
+export function createApp(deps: Deps): { app: Koa<AppState>; services: Services } {
+  const { config } = deps;
+  const audit = new AuditLog(deps);
+  const sessions = new SessionService(deps);
+  const users = new UserStore(deps.db);
+  const providers = new ProviderRegistry(config, deps.log);
+  const signIn = new SignInService(deps, providers, new LoginStateStore(deps.redis, config.OIDC_STATE_TTL_SECONDS), sessions, audit);
+  const setup = new SetupService(deps, audit);
+  const csrf = new CsrfTokens(config.masterKey);
+  const services: Services = { audit, sessions, users, providers, signIn, setup, csrf };
+
+  const onTrip = (name: string) => (ip: string) =>
+    void audit.recordBestEffort(
+      { action: 'rate_limit.tripped', outcome: 'refused', actor: 'anonymous', details: { reason: name } },
+      { requestId: '', ip, userAgent: '' },
+    );
+  const generalLimit = rateLimit(createLimiter(deps.redis, 'general', config.RATE_LIMIT_PER_MINUTE), onTrip('general'));
+  const signInLimit = rateLimit(createLimiter(deps.redis, 'sign-in', config.RATE_LIMIT_SIGN_IN_PER_MINUTE), onTrip('sign-in'));
+
+  const app = new Koa<AppState>({ proxy: false });
+  app.silent = true; // errorHandler logs every failure once; Koa's own stderr logging would repeat it.
+  app.use(requestContext(deps.log, config.TRUST_PROXY_HOPS));
+  app.use(errorHandler(renderErrorPage));
+  app.use(securityHeaders(config.publicUrl.protocol === 'https:'));
+  app.use(methodGuard());
+  app.use(corsFor(config.corsOrigins));
+
+  const routers: Router<AppState>[] = [
+    healthRoutes({ redis: deps.redis, db: deps.db, timeoutMs: Math.max(config.REDIS_TIMEOUT_MS, 1000) }),
+    webRoutes({ providers, sessions, users, csrf }),
+    oidcRoutes({
+      signIn,
+      sessions,
+      audit,
+      csrf,
+      publicOrigin: config.publicOrigin,
+      stateTtlSeconds: config.OIDC_STATE_TTL_SECONDS,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      signInLimit,
+    }),
+    setupRoutes({ setup, publicOrigin: config.publicOrigin, bodyLimit: config.BODY_LIMIT_BYTES, limit: signInLimit }),
+  ];
+  app.use(async (ctx, next) => {
+    // Health probes are exempt so that a flood can't make the orchestrator kill the instance.
+    if (ctx.path === '/healthz' || ctx.path === '/readyz') return next();
+    return generalLimit(ctx, next);
+  });
+  for (const router of routers) {
+    app.use(router.routes());
+    app.use(
+      router.allowedMethods({
+        throw: true,
+        methodNotAllowed: () => new AppError('METHOD_NOT_ALLOWED'),
+        notImplemented: () => new AppError('METHOD_NOT_ALLOWED'),
+      }),
+    );
+  }
+  return { app, services };
+}

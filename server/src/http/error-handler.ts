@@ -1,0 +1,80 @@
+import { problemFor } from '@gatehouse/shared';
+import { AppError } from '../errors/index.js';
+import type { AppContext, Step } from './state.js';
+
+/** Renders an error as an HTML page, for routes a person's browser opens directly. */
+export type HtmlErrorRenderer = (ctx: AppContext, error: AppError) => string;
+
+/**
+ * The one place that decides the wire format of a failure. Known errors become problem
+ * details (RFC 9457) with their stable code; anything else becomes a generic 500 with the
+ * request id, logged in full here and never sent.
+ */
+export function errorHandler(renderHtml: HtmlErrorRenderer): Step {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new AppError('NOT_FOUND');
+    } catch (thrown) {
+      const error = toAppError(thrown);
+      const log = ctx.state.log;
+      if (error.status >= 500) log?.error({ err: thrown, errorCode: error.code }, 'http.error');
+      else log?.info({ errorCode: error.code, cause: describeCause(error.cause) }, 'http.rejected');
+
+      // Headers set by earlier steps (cookies, cache) must not survive into an error response.
+      for (const name of Object.keys(ctx.response.headers)) {
+        if (
+          ![
+            'x-request-id',
+            'content-security-policy',
+            'strict-transport-security',
+            'x-content-type-options',
+            'x-frame-options',
+            'referrer-policy',
+            'cross-origin-opener-policy',
+            'cross-origin-resource-policy',
+            'access-control-allow-origin',
+            'vary',
+          ].includes(name)
+        ) {
+          ctx.remove(name);
+        }
+      }
+      for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);
+      ctx.status = error.status;
+      ctx.set('Cache-Control', 'no-store');
+      if (ctx.state.htmlErrors && ctx.accepts('html', 'json') === 'html') {
+        ctx.type = 'html';
+        ctx.body = renderHtml(ctx, error);
+        return;
+      }
+      ctx.type = 'application/problem+json';
+      ctx.body = {
+        ...problemFor(error.code, ctx.state.requestId),
+        ...(error.issues ? { errors: error.issues } : {}),
+      };
+    }
+  };
+}
+
+/** Koa and its middleware throw http-errors with a status; map those to our codes. */
+function toAppError(thrown: unknown): AppError {
+  if (thrown instanceof AppError) return thrown;
+  const status = (thrown as { status?: unknown } | null)?.status;
+  const type = (thrown as { type?: unknown } | null)?.type;
+  if (status === 413 || type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', { cause: thrown });
+  if (status === 415) return new AppError('UNSUPPORTED_MEDIA_TYPE', { cause: thrown });
+  if (type === 'entity.parse.failed') return new AppError('MALFORMED_JSON', { cause: thrown });
+  if (status === 400) return new AppError('VALIDATION_FAILED', { cause: thrown });
+  if (status === 405 || status === 501) return new AppError('METHOD_NOT_ALLOWED', { cause: thrown });
+  if (status === 404) return new AppError('NOT_FOUND', { cause: thrown });
+  if (status === 408) return new AppError('REQUEST_TIMEOUT', { cause: thrown });
+  return new AppError('INTERNAL_ERROR', { cause: thrown });
+}
+
+function describeCause(cause: unknown): string | undefined {
+  if (!cause) return undefined;
+  const name = (cause as { name?: string }).name ?? 'Error';
+  const code = (cause as { code?: string }).code;
+  return code ? `${name}:${code}` : name;
+}

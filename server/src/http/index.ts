@@ -1,0 +1,8 @@
+/** Cross-cutting HTTP steps shared by every feature's routes. */
+export { optionalSession, requireSession } from './authenticate.js';
+export { clearHostCookie, LOGIN_COOKIE, readCookie, SESSION_COOKIE, setHostCookie } from './cookies.js';
+export { CsrfTokens } from './csrf.js';
+export { requireSameOrigin } from './origin.js';
+export { parseBody, parseQuery, readParams, validate } from './parse.js';
+export { requestMeta } from './request-context.js';
+export type { AppContext, AppState, Step } from './state.js';

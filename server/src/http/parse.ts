@@ -1,0 +1,62 @@
+import coBody from 'co-body';
+import type { z } from 'zod';
+import { AppError, type ValidationIssue } from '../errors/index.js';
+import type { AppContext, Step } from './state.js';
+
+/**
+ * Reads search parameters, refusing any that appears twice (SECURITY.md N12): which of two
+ * values a library picks differs, and attackers rely on that difference.
+ */
+export function readParams(search: string): Record<string, string> {
+  const params: Record<string, string> = Object.create(null);
+  for (const [key, value] of new URLSearchParams(search)) {
+    if (key in params) throw new AppError('PARAMETER_DUPLICATED');
+    params[key] = value;
+  }
+  return params;
+}
+
+/** Validates the query string against a shared schema; the result lands on ctx.state.query. */
+export function parseQuery(schema: z.ZodType): Step {
+  return async (ctx, next) => {
+    ctx.state.query = validate(schema, { ...readParams(ctx.querystring) });
+    await next();
+  };
+}
+
+type BodyKind = 'json' | 'form';
+
+/**
+ * Reads and validates a request body: only the listed content types, at most `limit` bytes
+ * (413 beyond), JSON parsed strictly, forms parsed flat (no nested `a[b]` objects, no
+ * duplicates). Handlers only ever see the schema's output on ctx.state.body.
+ */
+export function parseBody(schema: z.ZodType, options: { kinds: BodyKind[]; limit: number }): Step {
+  return async (ctx, next) => {
+    ctx.state.body = validate(schema, await readBody(ctx, options.kinds, options.limit));
+    await next();
+  };
+}
+
+async function readBody(ctx: AppContext, kinds: BodyKind[], limit: number): Promise<unknown> {
+  const kind = kinds.find((k) => ctx.is(k === 'json' ? 'application/json' : 'application/x-www-form-urlencoded'));
+  if (!kind) throw new AppError('UNSUPPORTED_MEDIA_TYPE');
+  const text = await coBody.text(ctx.req, { limit, encoding: 'utf8' });
+  if (kind === 'form') return { ...readParams(text) };
+  if (text.trim() === '') throw new AppError('MALFORMED_JSON');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new AppError('MALFORMED_JSON', { cause: error });
+  }
+}
+
+export function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues: ValidationIssue[] = result.error.issues.slice(0, 20).map((issue) => ({
+    path: issue.path.map(String).join('.').slice(0, 100),
+    message: issue.message.slice(0, 200),
+  }));
+  throw new AppError('VALIDATION_FAILED', { issues });
+}

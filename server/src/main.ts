@@ -1,0 +1,58 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { loadConfig } from './config/index.js';
+import { systemClock } from './context.js';
+import { IpCipher } from './crypto/index.js';
+import { createApp } from './http/app.js';
+import { createLogger } from './log/index.js';
+import { connectMongo, createRedis, ensureIndexes } from './store/index.js';
+
+/** Boots one Gatehouse instance: config, stores, app, HTTP server, graceful shutdown. */
+async function main() {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    process.stderr.write(`Gatehouse cannot start: ${(error as Error).message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  for (const warning of config.warnings) log.warn({ warning }, 'config.unsafe_value');
+
+  const redis = createRedis(config.REDIS_URL, { timeoutMs: config.REDIS_TIMEOUT_MS, keyPrefix: config.REDIS_KEY_PREFIX });
+  redis.on('error', (error) => log.warn({ err: { message: error.message } }, 'redis.error'));
+  const { client: mongo, db } = await connectMongo(config.MONGODB_URL, config.MONGODB_TIMEOUT_MS);
+  await ensureIndexes(db);
+
+  const { app } = createApp({ config, log, db, redis, clock: systemClock, ipCipher: new IpCipher(config.masterKey) });
+  const server = createServer(app.callback());
+  // Slow or never-finished uploads are cut off (SECURITY.md N3); keep-alive stays short.
+  server.requestTimeout = 15_000;
+  server.headersTimeout = 10_000;
+  server.keepAliveTimeout = 5_000;
+  server.listen(config.PORT, config.HOST);
+  await once(server, 'listening');
+  log.info({ url: config.publicOrigin, port: config.PORT, providers: config.providers.map((p) => p.id) }, 'server.started');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'server.stopping');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    server.close();
+    server.closeIdleConnections();
+    await once(server, 'close').catch(() => undefined);
+    await Promise.allSettled([redis.quit(), mongo.close()]);
+    log.info('server.stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error) => {
+  process.stderr.write(`Gatehouse failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

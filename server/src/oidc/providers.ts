@@ -1,0 +1,78 @@
+import * as client from 'openid-client';
+import type { Config, ProviderConfig } from '../config/index.js';
+import { AppError } from '../errors/index.js';
+import type { Logger } from '../log/index.js';
+
+/** After a failed discovery, wait this long before asking the provider again. */
+const RETRY_AFTER_MS = 5_000;
+
+/**
+ * The configured upstream providers and their discovered metadata. Discovery happens on first
+ * use (a provider that is down at boot must not keep Gatehouse from starting) and is cached.
+ * openid-client refuses a discovery document whose `issuer` differs from the configured one
+ * (SECURITY.md O10). Every request to a provider is bounded by OIDC_HTTP_TIMEOUT_MS, refuses
+ * redirects, and — in production — plain http (SECURITY.md N8).
+ */
+export class ProviderRegistry {
+  private readonly discovered = new Map<string, Promise<client.Configuration>>();
+  private readonly failedAt = new Map<string, number>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {}
+
+  list(): readonly ProviderConfig[] {
+    return this.config.providers;
+  }
+
+  get(id: string): ProviderConfig {
+    const provider = this.config.providers.find((candidate) => candidate.id === id);
+    if (!provider) throw new AppError('PROVIDER_UNKNOWN');
+    return provider;
+  }
+
+  async configuration(provider: ProviderConfig): Promise<client.Configuration> {
+    const failedAt = this.failedAt.get(provider.id);
+    if (failedAt && Date.now() - failedAt < RETRY_AFTER_MS) throw new AppError('PROVIDER_UNAVAILABLE');
+    let pending = this.discovered.get(provider.id);
+    if (!pending) {
+      pending = this.discover(provider);
+      this.discovered.set(provider.id, pending);
+    }
+    try {
+      return await pending;
+    } catch (error) {
+      this.discovered.delete(provider.id);
+      this.failedAt.set(provider.id, Date.now());
+      this.log.warn({ provider: provider.id, err: error }, 'oidc.discovery_failed');
+      throw new AppError('PROVIDER_UNAVAILABLE', { cause: error });
+    }
+  }
+
+  private discover(provider: ProviderConfig): Promise<client.Configuration> {
+    const insecure = this.config.NODE_ENV !== 'production' && new URL(provider.issuer).protocol === 'http:';
+    return client.discovery(
+      new URL(provider.issuer),
+      provider.clientId,
+      { id_token_signed_response_alg: 'RS256' },
+      client.ClientSecretBasic(provider.clientSecret),
+      {
+        timeout: Math.ceil(this.config.OIDC_HTTP_TIMEOUT_MS / 1000),
+        execute: insecure ? [client.allowInsecureRequests] : [],
+        [client.customFetch]: guardedFetch(insecure),
+      },
+    );
+  }
+}
+
+/** fetch for provider calls: no redirects followed, https only unless explicitly insecure. */
+function guardedFetch(allowHttp: boolean): client.CustomFetch {
+  return (url, options) => {
+    const target = new URL(url);
+    if (target.protocol !== 'https:' && !(allowHttp && target.protocol === 'http:')) {
+      return Promise.reject(new TypeError(`refusing to fetch ${target.protocol} URL from an identity provider`));
+    }
+    return fetch(url, { ...(options as RequestInit), redirect: 'manual' });
+  };
+}

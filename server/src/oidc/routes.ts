@@ -1,0 +1,97 @@
+import { callbackQuerySchema, loginQuerySchema } from '@gatehouse/shared';
+import Router from '@koa/router';
+import { z } from 'zod';
+import type { AuditLog } from '../audit/index.js';
+import { requireSession } from '../http/authenticate.js';
+import { clearHostCookie, LOGIN_COOKIE, readCookie, SESSION_COOKIE, setHostCookie } from '../http/cookies.js';
+import type { CsrfTokens } from '../http/csrf.js';
+import { requireSameOrigin } from '../http/origin.js';
+import { parseBody, parseQuery, readParams, validate } from '../http/parse.js';
+import { requestMeta } from '../http/request-context.js';
+import type { AppState, Step } from '../http/state.js';
+import type { SessionService } from '../sessions/index.js';
+import { htmlPage } from '../web/routes.js';
+import type { SignInService } from './sign-in.js';
+
+export interface OidcRouteDeps {
+  signIn: SignInService;
+  sessions: SessionService;
+  audit: AuditLog;
+  csrf: CsrfTokens;
+  publicOrigin: string;
+  stateTtlSeconds: number;
+  bodyLimit: number;
+  signInLimit: Step;
+}
+
+const logoutFormSchema = z.strictObject({ csrf: z.string().max(100) });
+
+/** SSO sign-in (`/auth/<provider>/login`, `/auth/<provider>/callback`) and sign-out. */
+export function oidcRoutes(deps: OidcRouteDeps) {
+  const router = new Router<AppState>();
+
+  router.get('/auth/:provider/login', htmlPage, deps.signInLimit, parseQuery(loginQuerySchema), async (ctx) => {
+    const query = ctx.state.query as z.infer<typeof loginQuerySchema>;
+    const started = await deps.signIn.start(ctx.params.provider ?? '', query.return_to, readCookie(ctx, LOGIN_COOKIE));
+    setHostCookie(ctx, LOGIN_COOKIE, started.browserBinding, deps.stateTtlSeconds);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.redirect(started.authorizationUrl);
+  });
+
+  router.get('/auth/:provider/callback', htmlPage, deps.signInLimit, async (ctx) => {
+    // Duplicated parameters are refused by readParams (O2); values must be single strings.
+    const raw = readParams(ctx.querystring);
+    const query = validate(callbackQuerySchema, { ...raw });
+    const result = await deps.signIn.finish(
+      {
+        providerId: ctx.params.provider ?? '',
+        query: raw,
+        state: query.state,
+        error: query.error,
+        browserBinding: readCookie(ctx, LOGIN_COOKIE),
+      },
+      requestMeta(ctx),
+    );
+    // Any session this browser had before is ended: a fresh sid per sign-in (no fixation, C9).
+    const previous = readCookie(ctx, SESSION_COOKIE);
+    if (previous) {
+      await deps.sessions.authenticate(previous).then(
+        (old) => deps.sessions.revoke(old.session._id, old.user._id, 'replaced'),
+        () => undefined,
+      );
+    }
+    clearHostCookie(ctx, LOGIN_COOKIE);
+    setHostCookie(ctx, SESSION_COOKIE, result.token, result.maxAgeSeconds);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.redirect(result.returnTo);
+  });
+
+  router.post(
+    '/auth/logout',
+    htmlPage,
+    requireSameOrigin(deps.publicOrigin),
+    requireSession(deps.sessions),
+    parseBody(logoutFormSchema, { kinds: ['form'], limit: deps.bodyLimit }),
+    deps.csrf.require(),
+    async (ctx) => {
+      const auth = ctx.state.auth;
+      if (!auth) return;
+      await deps.sessions.revoke(auth.session._id, auth.user._id, 'logout');
+      await deps.audit.recordBestEffort(
+        {
+          action: 'logout.completed',
+          outcome: 'success',
+          actor: `user:${auth.user._id}`,
+          target: `session:${auth.session._id}`,
+          ipOwner: { userId: auth.user._id, keySalt: auth.user.keySalt },
+        },
+        requestMeta(ctx),
+      );
+      clearHostCookie(ctx, SESSION_COOKIE);
+      ctx.status = 303;
+      ctx.redirect('/sign-in');
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,203 @@
+import { safeReturnPath } from '@gatehouse/shared';
+import * as client from 'openid-client';
+import type { AuditLog } from '../audit/index.js';
+import type { ProviderConfig } from '../config/index.js';
+import type { Deps, RequestMeta } from '../context.js';
+import { randomId, safeEqual, sha256 } from '../crypto/index.js';
+import { AppError } from '../errors/index.js';
+import type { SessionService } from '../sessions/index.js';
+import { resolveSignIn, type User, UserStore } from '../users/index.js';
+import { toProfile } from './profile.js';
+import type { ProviderRegistry } from './providers.js';
+import type { LoginStateStore } from './state-store.js';
+
+export interface StartedSignIn {
+  authorizationUrl: string;
+  browserBinding: string;
+}
+
+export interface CallbackInput {
+  providerId: string;
+  query: Record<string, string>;
+  state: string | undefined;
+  error: string | undefined;
+  browserBinding: string | null;
+}
+
+/**
+ * The two halves of SSO sign-in. `start` remembers state, nonce, PKCE verifier and the
+ * expected issuer, bound to the browser by a cookie value; `finish` consumes that once, lets
+ * openid-client check the response (code, PKCE, nonce, RFC 9207 `iss`, ID token), then finds
+ * or creates the account and opens a fresh session.
+ */
+export class SignInService {
+  private readonly users: UserStore;
+
+  constructor(
+    private readonly deps: Deps,
+    private readonly providers: ProviderRegistry,
+    private readonly states: LoginStateStore,
+    private readonly sessions: SessionService,
+    private readonly audit: AuditLog,
+  ) {
+    this.users = new UserStore(deps.db);
+  }
+
+  async start(providerId: string, returnTo: string | undefined, existingBinding: string | null): Promise<StartedSignIn> {
+    const provider = this.providers.get(providerId);
+    const configuration = await this.providers.configuration(provider);
+    const codeVerifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const nonce = client.randomNonce();
+    const browserBinding = existingBinding ?? randomId(32);
+    await this.states.save(state, {
+      providerId: provider.id,
+      issuer: configuration.serverMetadata().issuer,
+      codeVerifier,
+      nonce,
+      returnTo: safeReturnPath(returnTo) ?? null,
+      browserBinding: sha256(browserBinding),
+      createdAt: this.deps.clock.now().getTime(),
+    });
+    const url = client.buildAuthorizationUrl(configuration, {
+      redirect_uri: this.redirectUri(provider),
+      scope: provider.scopes,
+      state,
+      nonce,
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+    });
+    return { authorizationUrl: url.href, browserBinding };
+  }
+
+  async finish(input: CallbackInput, meta: RequestMeta): Promise<{ user: User; token: string; returnTo: string; maxAgeSeconds: number }> {
+    const provider = this.providers.get(input.providerId);
+    const fail = async (code: 'LOGIN_STATE_INVALID' | 'LOGIN_FAILED' | 'LOGIN_REJECTED', reason: string, cause?: unknown) => {
+      await this.audit.recordBestEffort(
+        { action: 'login.failed', outcome: 'failure', actor: 'anonymous', details: { provider: provider.id, reason } },
+        meta,
+      );
+      return new AppError(code, { cause });
+    };
+
+    if (!input.state) throw await fail('LOGIN_STATE_INVALID', 'state_missing');
+    const saved = await this.states.consume(input.state);
+    if (!saved) throw await fail('LOGIN_STATE_INVALID', 'state_unknown_or_used');
+    // A state issued for another provider (mix-up, O6) or another browser (login CSRF, O16).
+    if (saved.providerId !== provider.id) throw await fail('LOGIN_STATE_INVALID', 'state_provider_mismatch');
+    if (!input.browserBinding || !safeEqual(sha256(input.browserBinding), saved.browserBinding)) {
+      throw await fail('LOGIN_STATE_INVALID', 'state_browser_mismatch');
+    }
+    const age = this.deps.clock.now().getTime() - saved.createdAt;
+    if (age < 0 || age > this.deps.config.OIDC_STATE_TTL_SECONDS * 1000) throw await fail('LOGIN_STATE_INVALID', 'state_expired');
+    if (input.error) throw await fail('LOGIN_FAILED', 'provider_error');
+
+    const configuration = await this.providers.configuration(provider);
+    if (configuration.serverMetadata().issuer !== saved.issuer) throw await fail('LOGIN_REJECTED', 'issuer_changed');
+    const callbackUrl = new URL(this.redirectUri(provider));
+    for (const [key, value] of Object.entries(input.query)) callbackUrl.searchParams.append(key, value);
+
+    let claims: Record<string, unknown>;
+    try {
+      const tokens = await client.authorizationCodeGrant(configuration, callbackUrl, {
+        pkceCodeVerifier: saved.codeVerifier,
+        expectedState: input.state,
+        expectedNonce: saved.nonce,
+        idTokenExpected: true,
+      });
+      const idClaims = tokens.claims();
+      if (!idClaims) throw new Error('no ID token');
+      claims = { ...(await this.userInfo(configuration, tokens.access_token, idClaims.sub)), ...idClaims };
+    } catch (error) {
+      if (isUnreachable(error)) {
+        await this.audit.recordBestEffort(
+          {
+            action: 'login.failed',
+            outcome: 'failure',
+            actor: 'anonymous',
+            details: { provider: provider.id, reason: 'provider_unreachable' },
+          },
+          meta,
+        );
+        throw new AppError('PROVIDER_UNAVAILABLE', { cause: error });
+      }
+      throw await fail('LOGIN_REJECTED', 'response_rejected', error);
+    }
+
+    const profile = toProfile(claims, provider.groupsClaim);
+    let user: User;
+    try {
+      ({ user } = await resolveSignIn(this.users, provider, profile, {
+        signupDisabled: this.deps.config.DISABLE_SIGNUP,
+        clock: this.deps.clock,
+      }));
+    } catch (error) {
+      if (error instanceof AppError && error.status === 403) await this.refuse(provider, null, error.code, meta);
+      throw error;
+    }
+    if (user.status !== 'active') {
+      const code = user.status === 'banned' ? 'ACCOUNT_BANNED' : 'ACCOUNT_DISABLED';
+      await this.refuse(provider, user, code, meta);
+      throw new AppError(code);
+    }
+
+    const { record, token } = await this.sessions.create(user, meta, {
+      kind: 'browser',
+      providerId: provider.id,
+      upstreamSid: profile.sid,
+    });
+    try {
+      await this.audit.record(
+        {
+          action: 'login.succeeded',
+          outcome: 'success',
+          actor: `user:${user._id}`,
+          target: `session:${record._id}`,
+          details: { provider: provider.id },
+          ipOwner: { userId: user._id, keySalt: user.keySalt },
+        },
+        meta,
+      );
+    } catch (error) {
+      // No session without its audit entry: withdraw it before failing.
+      await this.sessions.revoke(record._id, user._id, 'audit_failed').catch(() => undefined);
+      throw error;
+    }
+    const maxAgeSeconds = Math.floor((record.absoluteExpiresAt.getTime() - record.createdAt.getTime()) / 1000);
+    return { user, token, returnTo: saved.returnTo ?? '/account', maxAgeSeconds };
+  }
+
+  private async userInfo(configuration: client.Configuration, accessToken: string, sub: string): Promise<Record<string, unknown>> {
+    if (!configuration.serverMetadata().userinfo_endpoint) return {};
+    return { ...(await client.fetchUserInfo(configuration, accessToken, sub)) };
+  }
+
+  private refuse(provider: ProviderConfig, user: User | null, code: string, meta: RequestMeta): Promise<void> {
+    return this.audit.recordBestEffort(
+      {
+        action: 'login.refused',
+        outcome: 'refused',
+        actor: user ? `user:${user._id}` : 'anonymous',
+        ...(user ? { target: `user:${user._id}`, ipOwner: { userId: user._id, keySalt: user.keySalt } } : {}),
+        details: { provider: provider.id, reason: code },
+      },
+      meta,
+    );
+  }
+
+  private redirectUri(provider: ProviderConfig): string {
+    return `${this.deps.config.publicOrigin}/auth/${provider.id}/callback`;
+  }
+}
+
+/** Network failures and timeouts talking to the provider, as opposed to a bad response. */
+function isUnreachable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const name = (current as Error).name;
+    const message = (current as Error).message ?? '';
+    if (name === 'TimeoutError' || name === 'AbortError' || /fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND/.test(message))
+      return true;
+    current = (current as Error).cause;
+  }
+  return false;
+}

@@ -1,0 +1,63 @@
+import { type SetupBody, setupBodySchema } from '@gatehouse/shared';
+import Router from '@koa/router';
+import { z } from 'zod';
+import { AppError } from '../errors/index.js';
+import { requireSameOrigin } from '../http/origin.js';
+import { parseBody, validate } from '../http/parse.js';
+import { requestMeta } from '../http/request-context.js';
+import type { AppState, Step } from '../http/state.js';
+import { renderPage } from '../web/layout.js';
+import { htmlPage } from '../web/routes.js';
+import { SetupPage } from '../web/setup-page.js';
+import { bootstrapPassword, type SetupService } from './service.js';
+
+const setupFormSchema = z.strictObject({
+  email: z.string().max(320),
+  name: z.string().max(100).optional(),
+  password: z.string().max(512),
+});
+
+/** `POST /api/v1/setup` (JSON + Bootstrap header) and the setup page. Both 404 once done. */
+export function setupRoutes(deps: { setup: SetupService; publicOrigin: string; bodyLimit: number; limit: Step }) {
+  const router = new Router<AppState>();
+  const open: Step = async (_ctx, next) => {
+    await deps.setup.assertOpen();
+    await next();
+  };
+
+  router.post('/api/v1/setup', deps.limit, open, parseBody(setupBodySchema, { kinds: ['json'], limit: deps.bodyLimit }), async (ctx) => {
+    const body = ctx.state.body as SetupBody;
+    const owner = await deps.setup.complete(bootstrapPassword(ctx.get('authorization')), body, requestMeta(ctx));
+    ctx.status = 201;
+    ctx.body = owner;
+  });
+
+  router.get('/setup', htmlPage, open, (ctx) => {
+    ctx.type = 'html';
+    ctx.body = renderPage(<SetupPage error={null} done={null} />);
+  });
+
+  router.post(
+    '/setup',
+    htmlPage,
+    deps.limit,
+    requireSameOrigin(deps.publicOrigin),
+    open,
+    parseBody(setupFormSchema, { kinds: ['form'], limit: deps.bodyLimit }),
+    async (ctx) => {
+      const form = ctx.state.body as z.infer<typeof setupFormSchema>;
+      ctx.type = 'html';
+      try {
+        const body = validate(setupBodySchema, { email: form.email, ...(form.name ? { name: form.name } : {}) });
+        const owner = await deps.setup.complete(form.password, body, requestMeta(ctx));
+        ctx.body = renderPage(<SetupPage error={null} done={{ email: owner.email }} />);
+      } catch (error) {
+        if (!(error instanceof AppError) || error.status >= 500 || error.code === 'NOT_FOUND') throw error;
+        ctx.status = error.status;
+        ctx.body = renderPage(<SetupPage error={error.message} done={null} />);
+      }
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,27 @@
+import type { Db } from 'mongodb';
+
+/** Collection names in one place. */
+export const COLLECTIONS = {
+  users: 'users',
+  identities: 'identities',
+  sessions: 'sessions',
+  audit: 'audit',
+  system: 'system',
+} as const;
+
+/**
+ * Creates the indexes the code relies on. Unique indexes only on scalar fields (FerretDB v1
+ * does not enforce uniqueness over arrays); expiry is enforced in queries, not by TTL indexes.
+ */
+export async function ensureIndexes(db: Db): Promise<void> {
+  await Promise.all([
+    db.collection(COLLECTIONS.users).createIndex({ email: 1 }, { unique: true, sparse: true, name: 'email_unique' }),
+    db.collection(COLLECTIONS.identities).createIndex({ iss: 1, sub: 1 }, { unique: true, name: 'iss_sub_unique' }),
+    db.collection(COLLECTIONS.identities).createIndex({ userId: 1 }, { name: 'user' }),
+    db.collection(COLLECTIONS.sessions).createIndex({ userId: 1, revokedAt: 1 }, { name: 'user_revoked' }),
+    db.collection(COLLECTIONS.sessions).createIndex({ upstreamSid: 1 }, { name: 'upstream_sid', sparse: true }),
+    db.collection(COLLECTIONS.audit).createIndex({ target: 1, time: -1 }, { name: 'target_time' }),
+    db.collection(COLLECTIONS.audit).createIndex({ actor: 1, time: -1 }, { name: 'actor_time' }),
+    db.collection(COLLECTIONS.audit).createIndex({ action: 1, time: -1 }, { name: 'action_time' }),
+  ]);
+}

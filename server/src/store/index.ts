@@ -1,0 +1,4 @@
+/** MongoDB and Redis clients, collection names and indexes. */
+export { COLLECTIONS, ensureIndexes } from './collections.js';
+export { connectMongo } from './mongo.js';
+export { createRedis, redisReady } from './redis.js';

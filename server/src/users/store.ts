@@ -1,0 +1,116 @@
+import type { Role, UserStatus } from '@gatehouse/shared';
+import type { Collection, Db } from 'mongodb';
+import { guardStore, isDuplicateKey } from '../errors/index.js';
+import { COLLECTIONS } from '../store/index.js';
+
+export interface User {
+  _id: string;
+  /** Canonical email; set only when verified and not held by another user. */
+  email?: string;
+  name: string;
+  status: UserStatus;
+  roles: Role[];
+  /** Bumped to kill every token of the user at once. */
+  tokenVersion: number;
+  /** Random salt of the user's IP encryption key; removing it crypto-shreds their IPs. */
+  keySalt: string;
+  /** Created by setup or invitation and waiting for its first identity. */
+  pendingFirstSignIn?: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  lastSignInAt?: Date;
+}
+
+/** A person's account at one identity provider, keyed by (iss, sub) — never by email. */
+export interface Identity {
+  _id: string;
+  iss: string;
+  sub: string;
+  providerId: string;
+  userId: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  groups: string[];
+  createdAt: Date;
+  lastSignInAt: Date;
+}
+
+/**
+ * Storage of users and identities. Contract: identities are unique by (iss, sub) and emails by
+ * their canonical form (both enforced by scalar unique indexes); `insertIdentity` and
+ * `insertUser` report a conflict as `false` instead of throwing, so callers can re-read.
+ */
+export class UserStore {
+  readonly users: Collection<User>;
+  readonly identities: Collection<Identity>;
+
+  constructor(db: Db) {
+    this.users = db.collection<User>(COLLECTIONS.users);
+    this.identities = db.collection<Identity>(COLLECTIONS.identities);
+  }
+
+  findById(id: string): Promise<User | null> {
+    return guardStore(() => this.users.findOne({ _id: id }));
+  }
+
+  findByEmail(email: string): Promise<User | null> {
+    return guardStore(() => this.users.findOne({ email }));
+  }
+
+  findIdentity(iss: string, sub: string): Promise<Identity | null> {
+    return guardStore(() => this.identities.findOne({ iss, sub }));
+  }
+
+  listIdentities(userId: string): Promise<Identity[]> {
+    return guardStore(() => this.identities.find({ userId }).sort({ createdAt: 1 }).limit(50).toArray());
+  }
+
+  async insertUser(user: User): Promise<boolean> {
+    return this.insertUnique(() => this.users.insertOne(user));
+  }
+
+  async insertIdentity(identity: Identity): Promise<boolean> {
+    return this.insertUnique(() => this.identities.insertOne(identity));
+  }
+
+  async recordSignIn(
+    identityId: string,
+    userId: string,
+    seen: Pick<Identity, 'email' | 'emailVerified' | 'name' | 'groups'>,
+    at: Date,
+    roles: Role[],
+  ): Promise<void> {
+    await guardStore(() =>
+      Promise.all([
+        this.identities.updateOne({ _id: identityId }, { $set: { ...seen, lastSignInAt: at } }),
+        this.users.updateOne({ _id: userId }, { $set: { lastSignInAt: at, updatedAt: at, roles } }),
+      ]),
+    );
+  }
+
+  /** Claims an account made by setup or invitation; only one sign-in can win it. */
+  claimPending(userId: string, at: Date): Promise<User | null> {
+    return guardStore(() =>
+      this.users.findOneAndUpdate(
+        { _id: userId, pendingFirstSignIn: true },
+        { $unset: { pendingFirstSignIn: '' }, $set: { updatedAt: at } },
+        { returnDocument: 'after' },
+      ),
+    );
+  }
+
+  async hasOwner(): Promise<boolean> {
+    return guardStore(async () => (await this.users.countDocuments({ roles: 'owner' }, { limit: 1 })) > 0);
+  }
+
+  private async insertUnique(insert: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await guardStore(insert);
+      return true;
+    } catch (error) {
+      if (isDuplicateKey((error as Error).cause)) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { safeReturnPath } from '@gatehouse/shared';
+import Router from '@koa/router';
+import type { AppError } from '../errors/index.js';
+import { optionalSession } from '../http/authenticate.js';
+import type { CsrfTokens } from '../http/csrf.js';
+import { readParams } from '../http/parse.js';
+import type { AppContext, AppState } from '../http/state.js';
+import type { ProviderRegistry } from '../oidc/providers.js';
+import type { SessionService } from '../sessions/index.js';
+import type { UserStore } from '../users/index.js';
+import { AccountPage } from './account-page.js';
+import { ErrorPage } from './error-page.js';
+import { renderPage } from './layout.js';
+import { SignInPage } from './sign-in-page.js';
+
+const STYLESHEET = readFileSync(new URL('./assets/app.css', import.meta.url), 'utf8');
+
+/** Marks a route as one a person's browser opens, so failures render as a page. */
+export async function htmlPage(ctx: AppContext, next: () => Promise<unknown>) {
+  ctx.state.htmlErrors = true;
+  await next();
+}
+
+export function renderErrorPage(ctx: AppContext, error: AppError): string {
+  return renderPage(<ErrorPage code={error.code} requestId={ctx.state.requestId} />);
+}
+
+function sendHtml(ctx: AppContext, html: string) {
+  ctx.type = 'html';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = html;
+}
+
+/** The sign-in and account pages. */
+export function webRoutes(deps: { providers: ProviderRegistry; sessions: SessionService; users: UserStore; csrf: CsrfTokens }) {
+  const router = new Router<AppState>();
+
+  router.get('/assets/app.css', (ctx) => {
+    ctx.type = 'text/css';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = STYLESHEET;
+  });
+
+  router.get('/', htmlPage, optionalSession(deps.sessions), (ctx) => {
+    ctx.redirect(ctx.state.auth ? '/account' : '/sign-in');
+  });
+
+  router.get('/sign-in', htmlPage, (ctx) => {
+    const params = readParams(ctx.querystring);
+    const providers = deps.providers.list().map(({ id, name }) => ({ id, name }));
+    sendHtml(
+      ctx,
+      renderPage(<SignInPage providers={providers} returnTo={safeReturnPath(params.return_to)} errorCode={params.error ?? null} />),
+    );
+  });
+
+  router.get('/account', htmlPage, optionalSession(deps.sessions), async (ctx) => {
+    const auth = ctx.state.auth;
+    if (!auth) return ctx.redirect('/sign-in?return_to=%2Faccount');
+    const [sessions, identities] = await Promise.all([
+      deps.sessions.listForUser(auth.user, auth.session._id),
+      deps.users.listIdentities(auth.user._id),
+    ]);
+    const used = identities.find((identity) => identity.providerId === auth.session.providerId) ?? identities[0];
+    const provider = used && deps.providers.list().find((candidate) => candidate.id === used.providerId);
+    sendHtml(
+      ctx,
+      renderPage(
+        <AccountPage
+          user={{ name: auth.user.name, email: auth.user.email ?? null, roles: auth.user.roles }}
+          identity={used ? { provider: provider?.name ?? used.providerId, email: used.email } : null}
+          sessions={sessions}
+          csrfToken={deps.csrf.forSession(auth.session._id)}
+        />,
+      ),
+    );
+  });
+
+  return router;
+}

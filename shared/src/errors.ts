@@ -1,0 +1,64 @@
+/**
+ * The stable error codes of Gatehouse. The server answers every failure with one of these
+ * (problem details, RFC 9457, field `code`); the extension branches on the same codes.
+ * `message` is safe to show to anyone: it never carries request data or internals.
+ */
+export const ERROR_CODES = {
+  VALIDATION_FAILED: { status: 400, message: 'The request is not valid.' },
+  MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON.' },
+  PARAMETER_DUPLICATED: { status: 400, message: 'A parameter was given more than once.' },
+  METHOD_OVERRIDE_REFUSED: { status: 400, message: 'Method override headers are not accepted.' },
+  UNAUTHENTICATED: { status: 401, message: 'Sign in to continue.' },
+  TOKEN_INVALID: { status: 401, message: 'The credential is not valid.' },
+  TOKEN_EXPIRED: { status: 401, message: 'The credential has expired.' },
+  TOKEN_REVOKED: { status: 401, message: 'The credential has been revoked.' },
+  SETUP_PASSWORD_INVALID: { status: 401, message: 'The bootstrap password is missing or wrong.' },
+  FORBIDDEN: { status: 403, message: 'You are not allowed to do this.' },
+  ORIGIN_REJECTED: { status: 403, message: 'The request did not come from a trusted origin.' },
+  CSRF_TOKEN_INVALID: { status: 403, message: 'The form has expired. Reload the page and try again.' },
+  SETUP_DISABLED: {
+    status: 403,
+    message: 'First-run setup is disabled because FIRST_RUN_PASSWORD is not set.',
+  },
+  ACCOUNT_DISABLED: { status: 403, message: 'This account has been disabled.' },
+  ACCOUNT_BANNED: { status: 403, message: 'This account has been banned.' },
+  SIGNUP_CLOSED: { status: 403, message: 'New accounts cannot be created here.' },
+  DOMAIN_NOT_ALLOWED: { status: 403, message: 'Accounts from this email domain are not allowed.' },
+  NOT_FOUND: { status: 404, message: 'Not found.' },
+  PROVIDER_UNKNOWN: { status: 404, message: 'This sign-in provider is not configured.' },
+  SESSION_NOT_FOUND: { status: 404, message: 'No such session.' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed here.' },
+  NOT_ACCEPTABLE: { status: 406, message: 'No acceptable representation.' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'This content type is not accepted.' },
+  LOGIN_STATE_INVALID: {
+    status: 400,
+    message: 'The sign-in attempt expired or was not started in this browser. Please start again.',
+  },
+  LOGIN_FAILED: { status: 400, message: 'The sign-in provider did not complete the sign-in.' },
+  LOGIN_REJECTED: {
+    status: 400,
+    message: 'The sign-in provider sent a response that could not be verified.',
+  },
+  EMAIL_NOT_VERIFIED: {
+    status: 403,
+    message: 'Your provider did not confirm your email address, so no account could be matched.',
+  },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request took too long to arrive.' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests. Try again later.' },
+  INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side.' },
+  PROVIDER_UNAVAILABLE: {
+    status: 503,
+    message: 'The sign-in provider cannot be reached right now. Try again in a moment.',
+  },
+  DEPENDENCY_UNAVAILABLE: {
+    status: 503,
+    message: 'The service is temporarily unavailable. Try again in a moment.',
+  },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}

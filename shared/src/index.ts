@@ -1,0 +1,7 @@
+/** Everything the Gatehouse server and extension agree on. */
+export * from './audit.js';
+export * from './email.js';
+export * from './errors.js';
+export * from './return-to.js';
+export * from './schemas.js';
+export * from './scopes.js';

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { canonicalizeEmail } from './email.js';
+import { ERROR_CODES, type ErrorCode } from './errors.js';
+
+/** An email address in canonical form; see canonicalizeEmail. */
+export const emailSchema = z
+  .string()
+  .max(320)
+  .transform((value, ctx) => {
+    const canonical = canonicalizeEmail(value);
+    if (!canonical) {
+      ctx.addIssue({ code: 'custom', message: 'Not a valid email address.' });
+      return z.NEVER;
+    }
+    return canonical;
+  });
+
+/** A provider id as used in OIDC_PROVIDERS and in /auth/<id>/… paths. */
+export const providerIdSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'Provider ids are lowercase letters, digits, - and _.');
+
+/** Opaque identifiers we hand out (sessions, users): url-safe, bounded. */
+export const opaqueIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'Not a valid id.');
+
+/** `POST /api/v1/setup`: the account to make the owner. */
+export const setupBodySchema = z.strictObject({
+  email: emailSchema,
+  name: z.string().trim().min(1).max(100).optional(),
+});
+export type SetupBody = z.infer<typeof setupBodySchema>;
+
+/** `GET /auth/<provider>/login` */
+export const loginQuerySchema = z.strictObject({
+  return_to: z.string().max(512).optional(),
+});
+
+/**
+ * `GET /auth/<provider>/callback`: what the provider may send back. Parameters we don't know
+ * are ignored (providers add their own, e.g. session_state), but every value must be a single
+ * bounded string: arrays and objects are refused before anything reads them.
+ */
+export const callbackQuerySchema = z.looseObject({
+  state: z.string().min(1).max(512).optional(),
+  code: z.string().min(1).max(2048).optional(),
+  iss: z.string().min(1).max(2048).optional(),
+  error: z.string().max(256).optional(),
+  error_description: z.string().max(1024).optional(),
+});
+
+export const userStatusSchema = z.enum(['active', 'disabled', 'banned']);
+export type UserStatus = z.infer<typeof userStatusSchema>;
+export const roleSchema = z.enum(['user', 'admin', 'owner']);
+export type Role = z.infer<typeof roleSchema>;
+export const sessionKindSchema = z.enum(['browser', 'extension', 'api']);
+export type SessionKind = z.infer<typeof sessionKindSchema>;
+
+/** A session as its own user sees it (account page, extension popup, API). */
+export const sessionViewSchema = z.object({
+  id: z.string(),
+  kind: sessionKindSchema,
+  device: z.string(),
+  createdAt: z.string(),
+  lastSeenAt: z.string(),
+  ip: z.string().nullable(),
+  current: z.boolean(),
+});
+export type SessionView = z.infer<typeof sessionViewSchema>;
+
+/** Problem details (RFC 9457) as Gatehouse sends them. */
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  code: z.string(),
+  requestId: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type Problem = z.infer<typeof problemSchema>;
+
+export function problemFor(code: ErrorCode, requestId?: string): Problem {
+  const { status, message } = ERROR_CODES[code];
+  return {
+    type: `https://gatehouse.dev/errors/${code.toLowerCase().replaceAll('_', '-')}`,
+    title: message,
+    status,
+    code,
+    ...(requestId ? { requestId } : {}),
+  };
+}
