@@ -5,6 +5,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['gatehouse-source'] } },
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   test: {
+    name: 'server',
     globalSetup: ['./test/global-setup.ts'],
     include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'test/**/*.test.ts'],
     testTimeout: 20_000,

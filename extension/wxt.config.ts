@@ -1,0 +1,7 @@
+import { defineConfig } from 'wxt';
+import { manifest } from '../manifest.config.js';
+
+export default defineConfig({
+  manifest,
+  vite: () => ({ resolve: { conditions: ['gatehouse-source'] } }),
+});

@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Db, MongoClient } from 'mongodb';
+import supertest from 'supertest';
+import { inject } from 'vitest';
+import { type Config, loadConfig } from '../src/config/index.js';
+import type { Clock, Deps } from '../src/context.js';
+import { IpCipher } from '../src/crypto/index.js';
+import { createApp, type Services } from '../src/http/app.js';
+import { createLogger } from '../src/log/index.js';
+import { connectMongo, createRedis, ensureIndexes, redisReady } from '../src/store/index.js';
+
+/** The public origin the test IdP client is registered for (never actually fetched). */
+export const TEST_ORIGIN = 'http://127.0.0.1:4555';
+export const TEST_MASTER_KEY = randomBytes(32).toString('base64url');
+export const TEST_FIRST_RUN_PASSWORD = `first-run-${randomBytes(24).toString('base64url')}`;
+
+/** A clock the test moves by hand. */
+export class TestClock implements Clock {
+  private offsetMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+export interface TestApp {
+  config: Config;
+  deps: Deps;
+  services: Services;
+  db: Db;
+  redis: Redis;
+  clock: TestClock;
+  http: ReturnType<typeof supertest>;
+  callback: ReturnType<ReturnType<typeof createApp>['app']['callback']>;
+  /** Log lines written by the app, for asserting that no secret leaks. */
+  logLines: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the real app against the real Redis, FerretDB and development IdP the global setup
+ * started. Each call gets its own database and Redis key prefix, so test files can run in
+ * parallel without seeing each other's data.
+ */
+export async function createTestApp(
+  env: Record<string, string | undefined> = {},
+  options: { mongo?: { client: MongoClient; db: Db } } = {},
+): Promise<TestApp> {
+  const stack = inject('stack');
+  const unique = randomBytes(6).toString('hex');
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PUBLIC_URL: TEST_ORIGIN,
+    MONGODB_URL: `${stack.mongoUrl.replace(/\/$/, '')}/t_${unique}`,
+    REDIS_URL: stack.redisUrl,
+    REDIS_KEY_PREFIX: `t${unique}:`,
+    MASTER_KEY: TEST_MASTER_KEY,
+    FIRST_RUN_PASSWORD: TEST_FIRST_RUN_PASSWORD,
+    OIDC_PROVIDERS: 'dev',
+    OIDC_DEV_ISSUER: stack.idpIssuer,
+    OIDC_DEV_CLIENT_ID: stack.idpClientId,
+    OIDC_DEV_CLIENT_SECRET: stack.idpClientSecret,
+    OIDC_DEV_NAME: 'Development IdP',
+    OIDC_DEV_SCOPES: 'openid email profile groups',
+    OIDC_DEV_ADMIN_GROUPS: 'admins',
+    LOG_LEVEL: 'info',
+    RATE_LIMIT_PER_MINUTE: '100000',
+    RATE_LIMIT_SIGN_IN_PER_MINUTE: '100000',
+    ...env,
+  });
+  const logLines: string[] = [];
+  const log = createLogger(config.LOG_LEVEL, { write: (line: string) => void logLines.push(line) });
+  const redis = createRedis(config.REDIS_URL, { timeoutMs: config.REDIS_TIMEOUT_MS, keyPrefix: config.REDIS_KEY_PREFIX });
+  redis.on('error', () => undefined);
+  await redisReady(redis, 5000);
+  const mongo = options.mongo ?? (await connectMongo(config.MONGODB_URL, config.MONGODB_TIMEOUT_MS));
+  await ensureIndexes(mongo.db);
+  const clock = new TestClock();
+  const deps: Deps = { config, log, db: mongo.db, redis, clock, ipCipher: new IpCipher(config.masterKey) };
+  const { app, services } = createApp(deps);
+  const callback = app.callback();
+  return {
+    config,
+    deps,
+    services,
+    db: mongo.db,
+    redis,
+    clock,
+    http: supertest(callback),
+    callback,
+    logLines,
+    async close() {
+      redis.disconnect();
+      if (!options.mongo) {
+        await mongo.db.dropDatabase().catch(() => undefined);
+        await mongo.client.close();
+      }
+    },
+  };
+}
