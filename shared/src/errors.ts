@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   TOKEN_INVALID: { status: 401, message: 'The credential is not valid.' },
   TOKEN_EXPIRED: { status: 401, message: 'The credential has expired.' },
   TOKEN_REVOKED: { status: 401, message: 'The credential has been revoked.' },
+  TOKEN_ACCOUNT_DISABLED: { status: 401, message: 'The account behind this credential is disabled or banned.' },
   SETUP_PASSWORD_INVALID: { status: 401, message: 'The bootstrap password is missing or wrong.' },
   FORBIDDEN: { status: 403, message: 'You are not allowed to do this.' },
   ORIGIN_REJECTED: { status: 403, message: 'The request did not come from a trusted origin.' },

@@ -1,0 +1,76 @@
+// Vitest global setup: one throw-away local stack (Redis, FerretDB on PostgreSQL, the dev
+// IdP) for every integration test of the server, on free ports, removed at the end.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startStack } from '../../scripts/stack/index.mjs';
+
+/** What the tests get from `inject('stack')`. */
+export interface TestStack {
+  redisUrl: string;
+  /** No database path: each test app appends its own database. */
+  mongoUrl: string;
+  idpIssuer: string;
+  idpClientId: string;
+  idpClientSecret: string;
+  redisPort: number;
+  dataDir: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: TestStack;
+  }
+}
+
+/** The backend under test runs in-process (supertest) as if at this origin; never fetched. */
+const TEST_ORIGIN = 'http://127.0.0.1:4555';
+const CLIENT_ID = 'gatehouse-test';
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  // mkdtemp makes it 0700; PostgreSQL runs as another user when we are root and must get in.
+  chmodSync(dataDir, 0o755);
+  const clientSecret = randomBytes(24).toString('base64url');
+
+  let stack: Awaited<ReturnType<typeof startStack>>;
+  try {
+    stack = await startStack({
+      dataDir,
+      persistent: false,
+      ports: {}, // all free, picked at random
+      idp: {
+        clients: [
+          {
+            client_id: CLIENT_ID,
+            client_secret: clientSecret,
+            redirect_uris: [`${TEST_ORIGIN}/auth/dev/callback`],
+            post_logout_redirect_uris: [`${TEST_ORIGIN}/`],
+            backchannel_logout_uri: `${TEST_ORIGIN}/auth/dev/backchannel-logout`,
+          },
+        ],
+      },
+      log: (line) => console.log(`[stack] ${line}`),
+    });
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+
+  project.provide('stack', {
+    redisUrl: stack.redisUrl,
+    mongoUrl: stack.mongoUrl,
+    idpIssuer: stack.idpIssuer ?? '',
+    idpClientId: CLIENT_ID,
+    idpClientSecret: clientSecret,
+    redisPort: Number(new URL(stack.redisUrl).port || 6379),
+    dataDir,
+  });
+
+  return async () => {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}

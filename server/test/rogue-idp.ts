@@ -1,0 +1,171 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+
+/**
+ * A small but real OpenID provider over HTTP on localhost whose answers a test can bend, for
+ * the cases a well-behaved provider never produces (SECURITY.md O5–O10): another issuer in
+ * discovery, ID tokens with wrong claims or algorithms, unknown or rotated keys. It checks
+ * client authentication and PKCE like a real provider, so the happy path passes through the
+ * same code as with oidc-provider.
+ */
+export interface RogueBehaviour {
+  /** Issuer written into the discovery document (default: the real one). */
+  discoveryIssuer?: string;
+  /** Advertise RFC 9207 `authorization_response_iss_parameter_supported` (default true). */
+  advertiseIss: boolean;
+  /** How the ID token is signed. */
+  alg: 'RS256' | 'none' | 'HS256-client-secret' | 'unknown-key';
+  /** Claims to override (undefined removes nothing; use `omit`). */
+  claims: Record<string, unknown>;
+  omit: string[];
+  /** Milliseconds the token endpoint waits before answering. */
+  tokenDelayMs: number;
+}
+
+export interface RogueIdp {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  behaviour: RogueBehaviour;
+  /** Issues a code for an authorization URL our server produced, as the provider would after login. */
+  authorize(authorizationUrl: URL, sub?: string): URL;
+  /** Adds a new signing key and signs with it from now on; the JWKS serves only the keys listed. */
+  rotateKey(): Promise<void>;
+  /** How many times the JWKS was fetched. */
+  jwksFetches: number;
+  close(): Promise<void>;
+}
+
+const defaults = (): RogueBehaviour => ({ advertiseIss: true, alg: 'RS256', claims: {}, omit: [], tokenDelayMs: 0 });
+
+interface KeyEntry {
+  kid: string;
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+async function newKey(): Promise<KeyEntry> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  const kid = randomBytes(6).toString('hex');
+  return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
+}
+
+export async function startRogueIdp(options: { redirectUri: string }): Promise<RogueIdp> {
+  const clientId = 'rogue-client';
+  const clientSecret = randomBytes(24).toString('base64url');
+  const keys: KeyEntry[] = [await newKey()];
+  const stranger = await newKey();
+  const codes = new Map<string, { nonce: string; challenge: string; sub: string }>();
+  let server: Server;
+
+  const idp: RogueIdp = {
+    issuer: '',
+    clientId,
+    clientSecret,
+    behaviour: defaults(),
+    jwksFetches: 0,
+    authorize(authorizationUrl, sub = 'rogue-user-1') {
+      const params = authorizationUrl.searchParams;
+      const code = randomBytes(16).toString('base64url');
+      codes.set(code, { nonce: params.get('nonce') ?? '', challenge: params.get('code_challenge') ?? '', sub });
+      const back = new URL(options.redirectUri);
+      back.searchParams.set('code', code);
+      back.searchParams.set('state', params.get('state') ?? '');
+      back.searchParams.set('iss', idp.issuer);
+      return back;
+    },
+    async rotateKey() {
+      keys.unshift(await newKey());
+    },
+    close: async () => {
+      server.close();
+      server.closeAllConnections();
+    },
+  };
+
+  async function idToken(entry: { nonce: string; sub: string }): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const claims: Record<string, unknown> = {
+      iss: idp.issuer,
+      aud: clientId,
+      sub: entry.sub,
+      nonce: entry.nonce,
+      iat: now,
+      exp: now + 300,
+      email: `${entry.sub}@rogue.example`,
+      email_verified: true,
+      name: 'Rogue User',
+      ...idp.behaviour.claims,
+    };
+    for (const key of idp.behaviour.omit) delete claims[key];
+    const { alg } = idp.behaviour;
+    if (alg === 'none') {
+      const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      return `${encode({ alg: 'none', typ: 'JWT' })}.${encode(claims)}.`;
+    }
+    if (alg === 'HS256-client-secret') {
+      return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(clientSecret));
+    }
+    const signer = alg === 'unknown-key' ? stranger : (keys[0] as KeyEntry);
+    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: signer.kid }).sign(signer.privateKey);
+  }
+
+  server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', idp.issuer);
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname === '/.well-known/openid-configuration') {
+      return json(200, {
+        issuer: idp.behaviour.discoveryIssuer ?? idp.issuer,
+        authorization_endpoint: `${idp.issuer}/authorize`,
+        token_endpoint: `${idp.issuer}/token`,
+        jwks_uri: `${idp.issuer}/jwks`,
+        response_types_supported: ['code'],
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: ['RS256'],
+        code_challenge_methods_supported: ['S256'],
+        token_endpoint_auth_methods_supported: ['client_secret_basic'],
+        authorization_response_iss_parameter_supported: idp.behaviour.advertiseIss,
+      });
+    }
+    if (url.pathname === '/jwks') {
+      idp.jwksFetches++;
+      return json(200, { keys: keys.map((key) => key.publicJwk) });
+    }
+    if (url.pathname === '/token' && req.method === 'POST') {
+      const form = new URLSearchParams(await readBody(req));
+      const expectedAuth = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
+      if (req.headers.authorization !== expectedAuth) return json(401, { error: 'invalid_client' });
+      const entry = codes.get(form.get('code') ?? '');
+      codes.delete(form.get('code') ?? '');
+      if (!entry) return json(400, { error: 'invalid_grant' });
+      const verifier = form.get('code_verifier') ?? '';
+      if (createHash('sha256').update(verifier).digest('base64url') !== entry.challenge) {
+        return json(400, { error: 'invalid_grant', error_description: 'PKCE verification failed' });
+      }
+      if (idp.behaviour.tokenDelayMs) await new Promise((resolve) => setTimeout(resolve, idp.behaviour.tokenDelayMs));
+      return json(200, {
+        access_token: randomBytes(16).toString('base64url'),
+        token_type: 'Bearer',
+        expires_in: 300,
+        id_token: await idToken(entry),
+      });
+    }
+    json(404, { error: 'not_found' });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  idp.issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return idp;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
