@@ -24,7 +24,14 @@ async function main() {
   const { client: mongo, db } = await connectMongo(config.MONGODB_URL, config.MONGODB_TIMEOUT_MS);
   await ensureIndexes(db);
 
-  const { app } = createApp({ config, log, db, redis, clock: systemClock, ipCipher: new IpCipher(config.masterKey) });
+  const { app, close: closeApp } = await createApp({
+    config,
+    log,
+    db,
+    redis,
+    clock: systemClock,
+    ipCipher: new IpCipher(config.masterKey),
+  });
   const server = createServer(app.callback());
   // Slow or never-finished uploads are cut off (SECURITY.md N3); keep-alive stays short.
   server.requestTimeout = 15_000;
@@ -44,6 +51,7 @@ async function main() {
     server.close();
     server.closeIdleConnections();
     await once(server, 'close').catch(() => undefined);
+    closeApp();
     await Promise.allSettled([redis.quit(), mongo.close()]);
     log.info('server.stopped');
     process.exit(0);

@@ -34,7 +34,7 @@ export interface TestApp {
   redis: Redis;
   clock: TestClock;
   http: ReturnType<typeof supertest>;
-  callback: ReturnType<ReturnType<typeof createApp>['app']['callback']>;
+  callback: ReturnType<Awaited<ReturnType<typeof createApp>>['app']['callback']>;
   /** Log lines written by the app, for asserting that no secret leaks. */
   logLines: string[];
   close(): Promise<void>;
@@ -80,7 +80,7 @@ export async function createTestApp(
   await ensureIndexes(mongo.db);
   const clock = new TestClock();
   const deps: Deps = { config, log, db: mongo.db, redis, clock, ipCipher: new IpCipher(config.masterKey) };
-  const { app, services } = createApp(deps);
+  const { app, services, close } = await createApp(deps);
   const callback = app.callback();
   return {
     config,
@@ -93,6 +93,7 @@ export async function createTestApp(
     callback,
     logLines,
     async close() {
+      close();
       redis.disconnect();
       if (!options.mongo) {
         await mongo.db.dropDatabase().catch(() => undefined);

@@ -14,7 +14,9 @@ export const ERROR_CODES = {
   TOKEN_REVOKED: { status: 401, message: 'The credential has been revoked.' },
   TOKEN_ACCOUNT_DISABLED: { status: 401, message: 'The account behind this credential is disabled or banned.' },
   SETUP_PASSWORD_INVALID: { status: 401, message: 'The bootstrap password is missing or wrong.' },
+  INVALID_CLIENT: { status: 401, message: 'Client authentication failed.' },
   FORBIDDEN: { status: 403, message: 'You are not allowed to do this.' },
+  INSUFFICIENT_SCOPE: { status: 403, message: 'The credential does not allow this.' },
   ORIGIN_REJECTED: { status: 403, message: 'The request did not come from a trusted origin.' },
   CSRF_TOKEN_INVALID: { status: 403, message: 'The form has expired. Reload the page and try again.' },
   SETUP_DISABLED: {

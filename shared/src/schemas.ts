@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { canonicalizeEmail } from './email.js';
 import { ERROR_CODES, type ErrorCode } from './errors.js';
+import { SCOPES, type Scope } from './scopes.js';
 
 /** An email address in canonical form; see canonicalizeEmail. */
 export const emailSchema = z
@@ -57,7 +58,10 @@ export type SessionKind = z.infer<typeof sessionKindSchema>;
 export const sessionViewSchema = z.object({
   id: z.string(),
   kind: sessionKindSchema,
+  /** "Chrome 156 on Linux", the API token's name, or the paired device's label. */
   device: z.string(),
+  scopes: z.array(z.string()).optional(),
+  expiresAt: z.string(),
   createdAt: z.string(),
   lastSeenAt: z.string(),
   ip: z.string().nullable(),
@@ -86,3 +90,38 @@ export function problemFor(code: ErrorCode, requestId?: string): Problem {
     ...(requestId ? { requestId } : {}),
   };
 }
+
+/** `GET /api/v1/me/sessions` */
+export const sessionListQuerySchema = z.strictObject({
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+export const sessionListSchema = z.object({ sessions: z.array(sessionViewSchema), next: z.string().nullable() });
+export type SessionList = z.infer<typeof sessionListSchema>;
+
+/** `/api/v1/me/sessions/{id}` path parameter */
+export const sessionIdParamSchema = z.strictObject({ id: opaqueIdSchema });
+
+/** `POST /api/v1/me/api-tokens` */
+export const createApiTokenSchema = z.strictObject({
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(60)
+    .regex(/^[^\u0000-\u001F\u007F]+$/, 'No control characters.'),
+  scopes: z
+    .array(z.enum(Object.keys(SCOPES) as [Scope, ...Scope[]]))
+    .min(1)
+    .max(10),
+  expiresInDays: z.number().int().min(1).max(3650),
+});
+export type CreateApiToken = z.infer<typeof createApiTokenSchema>;
+export const createdApiTokenSchema = z.object({ id: z.string(), token: z.string(), expiresAt: z.string(), scopes: z.array(z.string()) });
+
+/** OAuth token introspection (RFC 7662) and revocation (RFC 7009) requests, form-encoded. */
+export const tokenRequestSchema = z.strictObject({
+  token: z.string().min(1).max(8192),
+  token_type_hint: z.string().max(64).optional(),
+  client_id: z.string().max(128).optional(),
+});

@@ -2,10 +2,14 @@ import { z } from 'zod';
 import { type Env, envSchema, type ProviderConfig, providerSchema } from './schema.js';
 
 /** The validated, frozen configuration every part of the server receives. */
-export interface Config extends Omit<Env, 'MASTER_KEY' | 'CORS_ORIGINS' | 'OIDC_PROVIDERS'> {
+export interface Config extends Omit<Env, 'MASTER_KEY' | 'CORS_ORIGINS' | 'OIDC_PROVIDERS' | 'SECRET_KEY' | 'RESOURCE_SERVERS'> {
   readonly publicUrl: URL;
   readonly publicOrigin: string;
   readonly masterKey: Buffer;
+  /** Set when SECRET_KEY replaces the keyring with one static HS256 key. */
+  readonly secretKey: Buffer | null;
+  /** Resource servers allowed to introspect tokens. */
+  readonly resourceServers: readonly { id: string; secret: string }[];
   readonly corsOrigins: readonly string[];
   readonly providers: readonly ProviderConfig[];
   /** Warnings about values that are tolerated outside production; logged at boot. */
@@ -60,6 +64,25 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     );
   }
 
+  let secretKey: Buffer | null = null;
+  if (env.SECRET_KEY !== undefined) {
+    secretKey = decodeSecret(env.SECRET_KEY);
+    if (secretKey.length < MIN_SECRET_BYTES) throw new ConfigError('SECRET_KEY', `must decode to at least ${MIN_SECRET_BYTES} bytes`);
+  }
+
+  const resourceServers = splitList(env.RESOURCE_SERVERS).map((pair) => {
+    const colon = pair.indexOf(':');
+    const id = pair.slice(0, colon);
+    const secret = pair.slice(colon + 1);
+    if (colon <= 0 || !/^[A-Za-z0-9._-]{1,64}$/.test(id) || !secret) throw new ConfigError('RESOURCE_SERVERS', 'expected id:secret pairs');
+    check(
+      Buffer.byteLength(secret) >= MIN_SECRET_BYTES,
+      'RESOURCE_SERVERS',
+      `the secret of ${id} must be at least ${MIN_SECRET_BYTES} bytes`,
+    );
+    return { id, secret };
+  });
+
   const corsOrigins = splitList(env.CORS_ORIGINS);
   check(!corsOrigins.includes('*'), 'CORS_ORIGINS', 'a wildcard lets any site call the API');
   for (const origin of corsOrigins.filter((o) => o !== '*')) {
@@ -67,12 +90,14 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   }
 
   const providers = splitList(env.OIDC_PROVIDERS).map((id) => loadProvider(id, source, check));
-  const { MASTER_KEY: _m, CORS_ORIGINS: _c, OIDC_PROVIDERS: _p, ...rest } = env;
+  const { MASTER_KEY: _m, CORS_ORIGINS: _c, OIDC_PROVIDERS: _p, SECRET_KEY: _s, RESOURCE_SERVERS: _r, ...rest } = env;
   return deepFreeze({
     ...rest,
     publicUrl,
     publicOrigin: publicUrl.origin,
     masterKey,
+    secretKey,
+    resourceServers,
     corsOrigins,
     providers,
     warnings,

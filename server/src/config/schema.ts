@@ -41,6 +41,23 @@ export const envSchema = z.object({
     .describe(
       'At least 32 random bytes (base64, base64url or hex): encrypts IP addresses and signing keys, keys the blind index. Required in production.',
     ),
+  SECRET_KEY: z
+    .string()
+    .optional()
+    .describe(
+      'Replaces the signing keyring with one static HS256 key (at least 32 bytes) and disables rotation; for tests and simple deployments. JWKS is then empty.',
+    ),
+  KEYRING_REFRESH_SECONDS: seconds(1, 3600)
+    .default(5)
+    .describe('How often each instance re-reads the signing keyring (a rotation is also announced at once over Redis).'),
+  ACCESS_TOKEN_TTL_SECONDS: seconds(60, 86_400)
+    .default(600)
+    .describe('Lifetime of the access tokens of paired clients (the extension), 60 s to 24 h.'),
+  API_TOKEN_MAX_DAYS: seconds(1, 3650).default(365).describe('The longest lifetime a user may give a personal API token.'),
+  RESOURCE_SERVERS: z
+    .string()
+    .default('')
+    .describe('Comma-separated `id:secret` pairs of resource servers allowed to call /oauth/introspect with HTTP Basic authentication.'),
   FIRST_RUN_PASSWORD: z
     .string()
     .optional()

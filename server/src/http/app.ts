@@ -5,7 +5,18 @@ import type { Deps } from '../context.js';
 import { AppError } from '../errors/index.js';
 import { LoginStateStore, oidcRoutes, ProviderRegistry, SignInService } from '../oidc/index.js';
 import { SessionService } from '../sessions/index.js';
+import { sessionRoutes } from '../sessions/routes.js';
 import { SetupService, setupRoutes } from '../setup/index.js';
+import {
+  Authenticator,
+  invalidationChannel,
+  Keyring,
+  KeyStore,
+  listenForInvalidation,
+  RevocationState,
+  TokenIssuer,
+} from '../tokens/index.js';
+import { tokenRoutes } from '../tokens/routes.js';
 import { UserStore } from '../users/index.js';
 import { renderErrorPage, webRoutes } from '../web/routes.js';
 import { corsFor } from './cors.js';
@@ -21,6 +32,10 @@ import type { AppState } from './state.js';
 /** The services behind the routes, exposed so tests and the CLI can reach them. */
 export interface Services {
   audit: AuditLog;
+  keyring: Keyring;
+  issuer: TokenIssuer;
+  revocation: RevocationState;
+  authenticator: Authenticator;
   sessions: SessionService;
   users: UserStore;
   providers: ProviderRegistry;
@@ -33,16 +48,24 @@ export interface Services {
  * Assembles the Koa app: cross-cutting steps in the order a request meets them, then each
  * feature's routes. Nothing here talks to a store; the deps carry the connections.
  */
-export function createApp(deps: Deps): { app: Koa<AppState>; services: Services } {
-  const { config } = deps;
+export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; services: Services; close(): void }> {
+  const { config, log } = deps;
   const audit = new AuditLog(deps);
-  const sessions = new SessionService(deps);
+  const keyring = config.secretKey
+    ? await Keyring.fromSecret(config.secretKey, log)
+    : await Keyring.open(new KeyStore(deps.db, config.masterKey), deps.clock, config.KEYRING_REFRESH_SECONDS * 1000);
+  const issuer = new TokenIssuer(keyring, config.publicOrigin, deps.clock);
+  const revocation = new RevocationState(deps.db, deps.redis, deps.clock, log, invalidationChannel(config.REDIS_KEY_PREFIX));
+  const authenticator = new Authenticator(issuer, revocation);
   const users = new UserStore(deps.db);
+  const sessions = new SessionService(deps, users, issuer, authenticator, revocation);
+  const subscriber = listenForInvalidation(deps.redis, config.REDIS_KEY_PREFIX, log, () => keyring.reload());
   const providers = new ProviderRegistry(config, deps.log);
   const signIn = new SignInService(deps, providers, new LoginStateStore(deps.redis, config.OIDC_STATE_TTL_SECONDS), sessions, audit);
   const setup = new SetupService(deps, audit);
   const csrf = new CsrfTokens(config.masterKey);
-  const services: Services = { audit, sessions, users, providers, signIn, setup, csrf };
+  const services: Services = { audit, keyring, issuer, revocation, authenticator, sessions, users, providers, signIn, setup, csrf };
+  const credentialDeps = { sessions, authenticator, csrf, publicOrigin: config.publicOrigin };
 
   const onTrip = (name: string) => (ip: string) =>
     void audit.recordBestEffort(
@@ -67,6 +90,8 @@ export function createApp(deps: Deps): { app: Koa<AppState>; services: Services 
       signIn,
       sessions,
       audit,
+      revocation,
+      users,
       csrf,
       publicOrigin: config.publicOrigin,
       stateTtlSeconds: config.OIDC_STATE_TTL_SECONDS,
@@ -74,6 +99,23 @@ export function createApp(deps: Deps): { app: Koa<AppState>; services: Services 
       signInLimit,
     }),
     setupRoutes({ setup, publicOrigin: config.publicOrigin, bodyLimit: config.BODY_LIMIT_BYTES, limit: signInLimit }),
+    sessionRoutes({
+      ...credentialDeps,
+      users,
+      audit,
+      revocation,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      apiTokenMaxDays: config.API_TOKEN_MAX_DAYS,
+    }),
+    tokenRoutes({
+      keyring,
+      authenticator,
+      revocation,
+      resourceServers: config.resourceServers,
+      issuer: config.publicOrigin,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      revokeSession: (sessionId, userId) => sessions.revoke(sessionId, userId, 'token_revoked'),
+    }),
   ];
   app.use(async (ctx, next) => {
     // Health probes are exempt so that a flood can't make the orchestrator kill the instance.
@@ -90,5 +132,12 @@ export function createApp(deps: Deps): { app: Koa<AppState>; services: Services 
       }),
     );
   }
-  return { app, services };
+  return {
+    app,
+    services,
+    close() {
+      keyring.close();
+      subscriber.disconnect();
+    },
+  };
 }

@@ -23,7 +23,7 @@ export class CsrfTokens {
   require(): Step {
     return async (ctx, next) => {
       if (!['GET', 'HEAD', 'OPTIONS'].includes(ctx.method)) {
-        const sessionId = ctx.state.auth?.session._id;
+        const sessionId = ctx.state.principal?.type === 'session' ? ctx.state.principal.sessionId : null;
         const presented = ctx.get('x-csrf-token') || formToken(ctx);
         if (!sessionId || !presented || !safeEqual(presented, this.forSession(sessionId))) {
           throw new AppError('CSRF_TOKEN_INVALID');

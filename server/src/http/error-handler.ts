@@ -48,6 +48,11 @@ export function errorHandler(renderHtml: HtmlErrorRenderer): Step {
         ctx.body = renderHtml(ctx, error);
         return;
       }
+      if (ctx.state.oauthErrors) {
+        ctx.type = 'application/json';
+        ctx.body = { error: oauthError(error), error_description: error.message };
+        return;
+      }
       ctx.type = 'application/problem+json';
       ctx.body = {
         ...problemFor(error.code, ctx.state.requestId),
@@ -77,4 +82,19 @@ function describeCause(cause: unknown): string | undefined {
   const name = (cause as { name?: string }).name ?? 'Error';
   const code = (cause as { code?: string }).code;
   return code ? `${name}:${code}` : name;
+}
+
+/** RFC 6749 §5.2 error names for the OAuth endpoints. */
+function oauthError(error: AppError): string {
+  switch (error.code) {
+    case 'INVALID_CLIENT':
+      return 'invalid_client';
+    case 'RATE_LIMITED':
+    case 'DEPENDENCY_UNAVAILABLE':
+      return 'temporarily_unavailable';
+    case 'INTERNAL_ERROR':
+      return 'server_error';
+    default:
+      return error.status < 500 ? 'invalid_request' : 'server_error';
+  }
 }

@@ -1,5 +1,5 @@
 /** Cross-cutting HTTP steps shared by every feature's routes. */
-export { optionalSession, requireSession } from './authenticate.js';
+export { type CredentialDeps, optionalSession, requireCredential, requireSession } from './authenticate.js';
 export { clearHostCookie, LOGIN_COOKIE, readCookie, SESSION_COOKIE, setHostCookie } from './cookies.js';
 export { CsrfTokens } from './csrf.js';
 export { requireSameOrigin } from './origin.js';

@@ -1,6 +1,7 @@
 import type { ParameterizedContext } from 'koa';
 import type { Logger } from '../log/index.js';
-import type { AuthenticatedSession } from '../sessions/index.js';
+import type { Principal } from '../tokens/index.js';
+import type { User } from '../users/index.js';
 
 /** What middleware leaves on `ctx.state` for the steps after it. */
 export interface AppState {
@@ -9,7 +10,12 @@ export interface AppState {
   clientIp: string;
   /** Render errors as an HTML page instead of problem details (set by page routes). */
   htmlErrors?: boolean;
-  auth?: AuthenticatedSession;
+  /** Render errors as RFC 6749 OAuth error bodies (set by /oauth/* routes). */
+  oauthErrors?: boolean;
+  /** Who the request acts for, once a credential was verified. */
+  principal?: Principal;
+  /** The principal's user record, on routes that need more than the ids. */
+  user?: User;
   body?: unknown;
   query?: unknown;
 }

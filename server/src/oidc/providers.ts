@@ -59,7 +59,10 @@ export class ProviderRegistry {
       client.ClientSecretBasic(provider.clientSecret),
       {
         timeout: Math.ceil(this.config.OIDC_HTTP_TIMEOUT_MS / 1000),
-        execute: insecure ? [client.allowInsecureRequests] : [],
+        // Verify ID token signatures against the provider's JWKS too: openid-client skips that
+        // for token-endpoint responses by default (TLS stands in), but a token signed by an
+        // unknown key, or by a key the provider rotated out, must be refused (SECURITY.md O8, O9).
+        execute: [...(insecure ? [client.allowInsecureRequests] : []), client.enableNonRepudiationChecks],
         [client.customFetch]: guardedFetch(insecure),
       },
     );

@@ -2,21 +2,27 @@ import { callbackQuerySchema, loginQuerySchema } from '@gatehouse/shared';
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { AuditLog } from '../audit/index.js';
+import { AppError } from '../errors/index.js';
 import { requireSession } from '../http/authenticate.js';
 import { clearHostCookie, LOGIN_COOKIE, readCookie, SESSION_COOKIE, setHostCookie } from '../http/cookies.js';
 import type { CsrfTokens } from '../http/csrf.js';
 import { requireSameOrigin } from '../http/origin.js';
 import { parseBody, parseQuery, readParams, validate } from '../http/parse.js';
 import { requestMeta } from '../http/request-context.js';
-import type { AppState, Step } from '../http/state.js';
+import type { AppContext, AppState, Step } from '../http/state.js';
 import type { SessionService } from '../sessions/index.js';
+import type { RevocationState } from '../tokens/index.js';
+import type { UserStore } from '../users/index.js';
 import { htmlPage } from '../web/routes.js';
 import type { SignInService } from './sign-in.js';
+import { signOut } from './sign-out.js';
 
 export interface OidcRouteDeps {
   signIn: SignInService;
   sessions: SessionService;
   audit: AuditLog;
+  revocation: RevocationState;
+  users: UserStore;
   csrf: CsrfTokens;
   publicOrigin: string;
   stateTtlSeconds: number;
@@ -39,9 +45,7 @@ export function oidcRoutes(deps: OidcRouteDeps) {
   });
 
   router.get('/auth/:provider/callback', htmlPage, deps.signInLimit, async (ctx) => {
-    // Duplicated parameters are refused by readParams (O2); values must be single strings.
-    const raw = readParams(ctx.querystring);
-    const query = validate(callbackQuerySchema, { ...raw });
+    const { raw, query } = await readCallback(ctx, deps.signIn);
     const result = await deps.signIn.finish(
       {
         providerId: ctx.params.provider ?? '',
@@ -56,7 +60,7 @@ export function oidcRoutes(deps: OidcRouteDeps) {
     const previous = readCookie(ctx, SESSION_COOKIE);
     if (previous) {
       await deps.sessions.authenticate(previous).then(
-        (old) => deps.sessions.revoke(old.session._id, old.user._id, 'replaced'),
+        ({ principal }) => (principal.sessionId ? deps.sessions.revoke(principal.sessionId, principal.userId, 'replaced') : false),
         () => undefined,
       );
     }
@@ -74,19 +78,9 @@ export function oidcRoutes(deps: OidcRouteDeps) {
     parseBody(logoutFormSchema, { kinds: ['form'], limit: deps.bodyLimit }),
     deps.csrf.require(),
     async (ctx) => {
-      const auth = ctx.state.auth;
-      if (!auth) return;
-      await deps.sessions.revoke(auth.session._id, auth.user._id, 'logout');
-      await deps.audit.recordBestEffort(
-        {
-          action: 'logout.completed',
-          outcome: 'success',
-          actor: `user:${auth.user._id}`,
-          target: `session:${auth.session._id}`,
-          ipOwner: { userId: auth.user._id, keySalt: auth.user.keySalt },
-        },
-        requestMeta(ctx),
-      );
+      const principal = ctx.state.principal;
+      if (!principal?.sessionId) throw new AppError('UNAUTHENTICATED');
+      await signOut(deps, principal, requestMeta(ctx));
       clearHostCookie(ctx, SESSION_COOKIE);
       ctx.status = 303;
       ctx.redirect('/sign-in');
@@ -94,4 +88,19 @@ export function oidcRoutes(deps: OidcRouteDeps) {
   );
 
   return router;
+}
+
+/**
+ * Reads the callback's parameters. Duplicated parameters are refused by readParams (O2);
+ * values must be single bounded strings. Such a refusal is audited like any failed sign-in.
+ */
+async function readCallback(ctx: AppContext, signIn: SignInService) {
+  try {
+    const raw = readParams(ctx.querystring);
+    return { raw, query: validate(callbackQuerySchema, { ...raw }) };
+  } catch (error) {
+    const reason = error instanceof AppError && error.code === 'PARAMETER_DUPLICATED' ? 'parameter_duplicated' : 'callback_invalid';
+    await signIn.recordUnreadableCallback(ctx.params.provider ?? '', reason, requestMeta(ctx));
+    throw error;
+  }
 }

@@ -107,6 +107,11 @@ export class SignInService {
       });
       const idClaims = tokens.claims();
       if (!idClaims) throw new Error('no ID token');
+      // openid-client accepts an aud array with extra audiences when azp names us; a token also
+      // meant for parties we don't trust is refused (SECURITY.md O7).
+      if (Array.isArray(idClaims.aud) && (idClaims.aud.length !== 1 || idClaims.aud[0] !== provider.clientId)) {
+        throw new Error('ID token has untrusted extra audiences');
+      }
       claims = { ...(await this.userInfo(configuration, tokens.access_token, idClaims.sub)), ...idClaims };
     } catch (error) {
       if (isUnreachable(error)) {
@@ -141,8 +146,7 @@ export class SignInService {
       throw new AppError(code);
     }
 
-    const { record, token } = await this.sessions.create(user, meta, {
-      kind: 'browser',
+    const { record, token, maxAgeSeconds } = await this.sessions.createBrowserSession(user, meta, {
       providerId: provider.id,
       upstreamSid: profile.sid,
     });
@@ -163,8 +167,19 @@ export class SignInService {
       await this.sessions.revoke(record._id, user._id, 'audit_failed').catch(() => undefined);
       throw error;
     }
-    const maxAgeSeconds = Math.floor((record.absoluteExpiresAt.getTime() - record.createdAt.getTime()) / 1000);
     return { user, token, returnTo: saved.returnTo ?? '/account', maxAgeSeconds };
+  }
+
+  /**
+   * Audits a callback refused before it could be read (a duplicated or malformed parameter,
+   * SECURITY.md O2) like any other failed sign-in. Ids of providers we don't have are not recorded.
+   */
+  async recordUnreadableCallback(providerId: string, reason: string, meta: RequestMeta): Promise<void> {
+    if (!this.providers.list().some((provider) => provider.id === providerId)) return;
+    await this.audit.recordBestEffort(
+      { action: 'login.failed', outcome: 'failure', actor: 'anonymous', details: { provider: providerId, reason } },
+      meta,
+    );
   }
 
   private async userInfo(configuration: client.Configuration, accessToken: string, sub: string): Promise<Record<string, unknown>> {

@@ -1,5 +1,4 @@
-/** Session records, the browser session token, and authentication by session. */
+/** Session records of every kind (browser, API token, paired extension) and their lifecycle. */
 export { describeDevice } from './device.js';
-export { type AuthenticatedSession, SessionService } from './service.js';
+export { SessionService, type SessionTokenResult } from './service.js';
 export type { SessionRecord } from './store.js';
-export type { SessionClaims } from './token.js';

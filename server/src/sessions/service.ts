@@ -1,101 +1,200 @@
 import type { SessionKind, SessionView } from '@gatehouse/shared';
 import type { Deps, RequestMeta } from '../context.js';
 import { randomId } from '../crypto/index.js';
-import { AppError } from '../errors/index.js';
-import { type User, UserStore } from '../users/index.js';
+import { AppError, guardStore } from '../errors/index.js';
+import type { Authenticator, Principal, RevocationState, TokenIssuer } from '../tokens/index.js';
+import type { User, UserStore } from '../users/index.js';
 import { describeDevice } from './device.js';
 import { type SessionRecord, SessionStore } from './store.js';
-import { type SessionClaims, SessionTokens } from './token.js';
 
-/** lastSeen is written at most this often per session (DESIGN.md performance budget). */
-const LAST_SEEN_THROTTLE_MS = 60_000;
+/**
+ * How often a browser session's cookie is re-issued and its lastSeen written: at most once a
+ * minute per session (DESIGN.md performance budget). The cookie token lives only as long as
+ * the idle limit, so re-issuing it on activity is what keeps an active session alive.
+ */
+const REFRESH_AFTER_MS = 60_000;
 
-export interface AuthenticatedSession {
-  user: User;
-  session: SessionRecord;
-  claims: SessionClaims;
+export interface SessionTokenResult {
+  record: SessionRecord;
+  token: string;
+  /** Seconds until the token expires, for the cookie's Max-Age. */
+  maxAgeSeconds: number;
 }
 
-/** Creating, authenticating, listing and revoking sessions. */
+/** Creating, authenticating, listing and revoking sessions of every kind. */
 export class SessionService {
   readonly store: SessionStore;
-  readonly tokens: SessionTokens;
-  private readonly users: UserStore;
 
-  constructor(private readonly deps: Deps) {
+  constructor(
+    private readonly deps: Deps,
+    private readonly users: UserStore,
+    private readonly issuer: TokenIssuer,
+    private readonly authenticator: Authenticator,
+    private readonly revocation: RevocationState,
+  ) {
     this.store = new SessionStore(deps.db);
-    this.users = new UserStore(deps.db);
-    this.tokens = new SessionTokens(deps.config.masterKey, deps.config.publicOrigin);
   }
 
-  /** A fresh session record and its token; a new random sid every time (no fixation). */
-  async create(
+  /** A browser session after sign-in: a fresh random sid every time (no fixation). */
+  async createBrowserSession(
     user: User,
     meta: RequestMeta,
-    origin: { kind: SessionKind; providerId: string | null; upstreamSid: string | null },
-  ): Promise<{ record: SessionRecord; token: string }> {
-    const { config, clock, ipCipher } = this.deps;
-    const now = clock.now();
-    const record: SessionRecord = {
-      _id: randomId(24),
-      userId: user._id,
-      kind: origin.kind,
-      createdAt: now,
-      lastSeenAt: now,
-      idleExpiresAt: new Date(now.getTime() + config.SESSION_IDLE_MINUTES * 60_000),
-      absoluteExpiresAt: new Date(now.getTime() + config.SESSION_ABSOLUTE_HOURS * 3_600_000),
-      revokedAt: null,
-      revokeReason: null,
-      device: describeDevice(meta.userAgent),
-      ip: ipCipher.encrypt(meta.ip, user._id, user.keySalt),
-      ipIndex: ipCipher.blindIndex(meta.ip),
-      providerId: origin.providerId,
-      upstreamSid: origin.upstreamSid,
-    };
+    origin: { providerId: string; upstreamSid: string | null },
+  ): Promise<SessionTokenResult> {
+    const { config } = this.deps;
+    const record = this.newRecord(user, meta, 'browser', config.SESSION_ABSOLUTE_HOURS * 3_600_000, describeDevice(meta.userAgent));
+    record.providerId = origin.providerId;
+    record.upstreamSid = origin.upstreamSid;
     await this.store.insert(record);
-    const token = await this.tokens.mint({
-      userId: user._id,
-      sessionId: record._id,
-      tokenVersion: user.tokenVersion,
-      expiresAt: record.absoluteExpiresAt,
-      now,
+    return this.mintSessionToken(record, user.tokenVersion);
+  }
+
+  /** An API token: a session of kind `api` with its scopes and its own expiry. */
+  async createApiToken(
+    user: User,
+    meta: RequestMeta,
+    input: { name: string; scopes: string[]; expiresInDays: number },
+  ): Promise<{ record: SessionRecord; token: string }> {
+    const lifetimeMs = input.expiresInDays * 86_400_000;
+    const record = this.newRecord(user, meta, 'api', lifetimeMs, input.name);
+    record.idleExpiresAt = record.absoluteExpiresAt; // API tokens have no idle limit.
+    record.scopes = input.scopes;
+    await this.store.insert(record);
+    const { token } = await this.issuer.mint('api', {
+      sub: user._id,
+      tv: user.tokenVersion,
+      sid: record._id,
+      scope: input.scopes,
+      ttlSeconds: lifetimeMs / 1000,
     });
     return { record, token };
   }
 
   /**
-   * Checks a session token and everything behind it: the record exists, belongs to the token's
-   * user, is neither revoked nor expired; the user is active and the token's `tv` is current.
+   * Authenticates a session cookie: signature and claims, then the revocation state in one
+   * Redis round trip — no MongoDB read. Once a minute the session's lastSeen is written and a
+   * fresh token returned for the cookie (sliding idle expiry).
    */
-  async authenticate(token: string): Promise<AuthenticatedSession> {
+  async authenticate(token: string): Promise<{ principal: Principal; refreshed: SessionTokenResult | null }> {
+    const principal = await this.authenticator.authenticate(token, 'session');
     const now = this.deps.clock.now();
-    const claims = await this.tokens.verify(token, now);
-    const [session, user] = await Promise.all([this.store.findById(claims.sid), this.users.findById(claims.sub)]);
-    if (!session || !user || session.userId !== user._id) throw new AppError('TOKEN_INVALID');
-    if (session.revokedAt) throw new AppError('TOKEN_REVOKED');
-    if (session.idleExpiresAt <= now || session.absoluteExpiresAt <= now) throw new AppError('TOKEN_EXPIRED');
-    if (user.status === 'disabled') throw new AppError('ACCOUNT_DISABLED');
-    if (user.status === 'banned') throw new AppError('ACCOUNT_BANNED');
-    if (claims.tv !== user.tokenVersion) throw new AppError('TOKEN_REVOKED');
-    await this.store.touch(session._id, now, this.deps.config.SESSION_IDLE_MINUTES * 60_000, LAST_SEEN_THROTTLE_MS);
-    return { user, session, claims };
+    if (now.getTime() - principal.claims.iat * 1000 < REFRESH_AFTER_MS || !principal.sessionId) return { principal, refreshed: null };
+    const record = await this.store.touch(principal.sessionId, now, this.deps.config.SESSION_IDLE_MINUTES * 60_000, REFRESH_AFTER_MS);
+    if (!record) {
+      const current = await this.store.findById(principal.sessionId);
+      if (!current || current.revokedAt || current.absoluteExpiresAt <= now) throw new AppError('TOKEN_REVOKED');
+      return { principal, refreshed: null }; // another request refreshed it a moment ago
+    }
+    return { principal, refreshed: await this.mintSessionToken(record, principal.claims.tv) };
   }
 
   /** The user's active sessions as the user may see them, IPs decrypted with their key. */
-  async listForUser(user: User, currentSessionId: string | null): Promise<SessionView[]> {
-    const records = await this.store.listActive(user._id, this.deps.clock.now());
-    return records.map((record) => ({
+  async listForUser(
+    user: User,
+    currentSessionId: string | null,
+    limit = 50,
+    cursor?: string,
+  ): Promise<{ sessions: SessionView[]; next: string | null }> {
+    const before = cursor ? decodeCursor(cursor) : undefined;
+    const records = await this.store.listActive(user._id, this.deps.clock.now(), limit + 1, before);
+    const page = records.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      sessions: page.map((record) => this.view(record, user, currentSessionId)),
+      next: records.length > limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  /** Revokes one of the user's sessions; false when it is not theirs or already revoked. */
+  async revoke(sessionId: string, userId: string, reason: string): Promise<boolean> {
+    const revoked = await this.store.revokeWhere(userId, { ids: [sessionId] }, this.deps.clock.now(), reason);
+    await this.mirror(revoked);
+    return revoked.length > 0;
+  }
+
+  /** Revokes every session of the user except `keepSessionId`; returns how many. */
+  async revokeOthers(userId: string, keepSessionId: string | null, reason: string): Promise<number> {
+    const revoked = await this.store.revokeWhere(userId, keepSessionId ? { exceptId: keepSessionId } : {}, this.deps.clock.now(), reason);
+    await this.mirror(revoked);
+    return revoked.length;
+  }
+
+  /**
+   * Revokes everything of a user at once: bumps tokenVersion (every token of theirs dies on the
+   * next request, whatever its type) and marks every session revoked.
+   */
+  async revokeAll(userId: string, reason: string): Promise<number> {
+    const now = this.deps.clock.now();
+    const user = await guardStore(() =>
+      this.users.users.findOneAndUpdate(
+        { _id: userId },
+        { $inc: { tokenVersion: 1 }, $set: { updatedAt: now } },
+        { returnDocument: 'after' },
+      ),
+    );
+    if (!user) throw new AppError('NOT_FOUND');
+    await this.revocation.userChanged(userId, { tokenVersion: user.tokenVersion, status: user.status });
+    const revoked = await this.store.revokeWhere(userId, {}, now, reason);
+    await this.mirror(revoked);
+    return revoked.length;
+  }
+
+  private mirror(revoked: SessionRecord[]): Promise<void> {
+    return this.revocation.sessionsRevoked(revoked.map((record) => ({ id: record._id, absoluteExpiresAt: record.absoluteExpiresAt })));
+  }
+
+  private async mintSessionToken(record: SessionRecord, tokenVersion: number): Promise<SessionTokenResult> {
+    const now = this.deps.clock.now().getTime();
+    const expiresAt = Math.min(record.idleExpiresAt.getTime(), record.absoluteExpiresAt.getTime());
+    const ttlSeconds = Math.max(1, Math.floor((expiresAt - now) / 1000));
+    const { token } = await this.issuer.mint('session', { sub: record.userId, tv: tokenVersion, sid: record._id, ttlSeconds });
+    return { record, token, maxAgeSeconds: ttlSeconds };
+  }
+
+  private newRecord(user: User, meta: RequestMeta, kind: SessionKind, lifetimeMs: number, device: string): SessionRecord {
+    const { config, clock, ipCipher } = this.deps;
+    const now = clock.now();
+    return {
+      _id: randomId(24),
+      userId: user._id,
+      kind,
+      createdAt: now,
+      lastSeenAt: now,
+      idleExpiresAt: new Date(now.getTime() + Math.min(config.SESSION_IDLE_MINUTES * 60_000, lifetimeMs)),
+      absoluteExpiresAt: new Date(now.getTime() + lifetimeMs),
+      revokedAt: null,
+      revokeReason: null,
+      device,
+      ip: ipCipher.encrypt(meta.ip, user._id, user.keySalt),
+      ipIndex: ipCipher.blindIndex(meta.ip),
+      providerId: null,
+      upstreamSid: null,
+    };
+  }
+
+  private view(record: SessionRecord, user: User, currentSessionId: string | null): SessionView {
+    return {
       id: record._id,
       kind: record.kind,
       device: record.device,
+      ...(record.scopes ? { scopes: record.scopes } : {}),
+      expiresAt: new Date(Math.min(record.idleExpiresAt.getTime(), record.absoluteExpiresAt.getTime())).toISOString(),
       createdAt: record.createdAt.toISOString(),
       lastSeenAt: record.lastSeenAt.toISOString(),
       ip: record.ip ? this.deps.ipCipher.decrypt(record.ip, user._id, user.keySalt) : null,
       current: record._id === currentSessionId,
-    }));
+    };
   }
+}
 
-  revoke(sessionId: string, userId: string, reason: string): Promise<boolean> {
-    return this.store.revoke(sessionId, userId, this.deps.clock.now(), reason);
-  }
+function encodeCursor(record: SessionRecord): string {
+  return Buffer.from(`${record.createdAt.getTime()}.${record._id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [time, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('.');
+  const ms = Number(time);
+  if (!id || !Number.isSafeInteger(ms) || !/^[A-Za-z0-9_-]{8,64}$/.test(id))
+    throw new AppError('VALIDATION_FAILED', { issues: [{ path: 'cursor', message: 'Not a valid cursor.' }] });
+  return { createdAt: new Date(ms), id };
 }

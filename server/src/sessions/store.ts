@@ -13,8 +13,10 @@ export interface SessionRecord {
   absoluteExpiresAt: Date;
   revokedAt: Date | null;
   revokeReason: string | null;
-  /** A short summary such as "Chrome 156 on Linux", never the raw header. */
+  /** A short summary such as "Chrome 156 on Linux" (never the raw header), or an API token's name. */
   device: string;
+  /** Scopes of an API token or paired client; absent for browser sessions (full rights). */
+  scopes?: string[];
   /** The client address, encrypted under the user's key, and its blind index. */
   ip: string | null;
   ipIndex: string | null;
@@ -25,8 +27,8 @@ export interface SessionRecord {
 
 /**
  * Session records. Contract: a record is honoured only when `revokedAt` is null and both
- * expiries are in the future — checked by the reader on every read, since FerretDB has no TTL
- * indexes; revocation is a single-document update guarded by `revokedAt: null`.
+ * expiries are in the future — checked by the reader, since FerretDB has no TTL indexes;
+ * revocation is an update guarded by `revokedAt: null`, so it happens once.
  */
 export class SessionStore {
   readonly sessions: Collection<SessionRecord>;
@@ -43,31 +45,45 @@ export class SessionStore {
     return guardStore(() => this.sessions.findOne({ _id: id }));
   }
 
-  listActive(userId: string, now: Date, limit = 100): Promise<SessionRecord[]> {
+  /** Active sessions of a user, newest first, `limit` at a time after the `before` cursor. */
+  listActive(userId: string, now: Date, limit: number, before?: { createdAt: Date; id: string }): Promise<SessionRecord[]> {
+    const page = before
+      ? { $or: [{ createdAt: { $lt: before.createdAt } }, { createdAt: before.createdAt, _id: { $lt: before.id } }] }
+      : {};
     return guardStore(() =>
       this.sessions
-        .find({ userId, revokedAt: null, idleExpiresAt: { $gt: now }, absoluteExpiresAt: { $gt: now } })
-        .sort({ lastSeenAt: -1 })
+        .find({ userId, revokedAt: null, idleExpiresAt: { $gt: now }, absoluteExpiresAt: { $gt: now }, ...page })
+        .sort({ createdAt: -1, _id: -1 })
         .limit(limit)
         .toArray(),
     );
   }
 
-  /** Moves lastSeen (and the idle expiry) forward, at most once per `throttleMs`. */
-  touch(id: string, now: Date, idleMs: number, throttleMs: number): Promise<unknown> {
+  /** Moves lastSeen and the idle expiry forward, at most once per `throttleMs`; null when not due or not active. */
+  touch(id: string, now: Date, idleMs: number, throttleMs: number): Promise<SessionRecord | null> {
     return guardStore(() =>
-      this.sessions.updateOne(
-        { _id: id, revokedAt: null, lastSeenAt: { $lt: new Date(now.getTime() - throttleMs) } },
+      this.sessions.findOneAndUpdate(
+        { _id: id, revokedAt: null, absoluteExpiresAt: { $gt: now }, lastSeenAt: { $lt: new Date(now.getTime() - throttleMs) } },
         { $set: { lastSeenAt: now, idleExpiresAt: new Date(now.getTime() + idleMs) } },
+        { returnDocument: 'after' },
       ),
     );
   }
 
-  /** Revokes one session; returns false when it was already revoked or isn't the user's. */
-  async revoke(id: string, userId: string, now: Date, reason: string): Promise<boolean> {
-    const result = await guardStore(() =>
-      this.sessions.updateOne({ _id: id, userId, revokedAt: null }, { $set: { revokedAt: now, revokeReason: reason } }),
+  /** Revokes the user's sessions matching `filter` that are not revoked yet; returns what it revoked. */
+  async revokeWhere(userId: string, filter: { ids?: string[]; exceptId?: string }, now: Date, reason: string): Promise<SessionRecord[]> {
+    const query = {
+      userId,
+      revokedAt: null,
+      ...(filter.ids ? { _id: { $in: filter.ids } } : {}),
+      ...(filter.exceptId ? { _id: { $ne: filter.exceptId } } : {}),
+    };
+    const targets = await guardStore(() => this.sessions.find(query, { projection: { _id: 1, absoluteExpiresAt: 1 } }).toArray());
+    if (targets.length === 0) return [];
+    const ids = targets.map((target) => target._id);
+    await guardStore(() =>
+      this.sessions.updateMany({ _id: { $in: ids }, revokedAt: null }, { $set: { revokedAt: now, revokeReason: reason } }),
     );
-    return result.modifiedCount === 1;
+    return targets as SessionRecord[];
   }
 }

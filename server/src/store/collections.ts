@@ -7,6 +7,8 @@ export const COLLECTIONS = {
   sessions: 'sessions',
   audit: 'audit',
   system: 'system',
+  keys: 'keys',
+  revokedTokens: 'revoked_tokens',
 } as const;
 
 /**

@@ -6,14 +6,15 @@ export interface AccountPageProps {
   identity: { provider: string; email: string | null } | null;
   sessions: SessionView[];
   csrfToken: string;
+  scopes: string[];
 }
 
 const KIND_LABEL = { browser: 'Browser', extension: 'Extension', api: 'API token' } as const;
 
-/** Who you are, how you signed in, and where you are signed in. */
-export function AccountPage({ user, identity, sessions, csrfToken }: AccountPageProps) {
+/** Who you are, how you signed in, where you are signed in, and your API tokens. */
+export function AccountPage({ user, identity, sessions, csrfToken, scopes }: AccountPageProps) {
   return (
-    <Layout title="Your account">
+    <Layout title="Your account" head={<meta name="csrf-token" content={csrfToken} />} script="/assets/account.js">
       <section class="card">
         <div class="row">
           <div>
@@ -32,8 +33,14 @@ export function AccountPage({ user, identity, sessions, csrfToken }: AccountPage
           </form>
         </div>
       </section>
+      <div id="account-status" hidden role="status" aria-live="polite" />
       <section class="card" aria-labelledby="sessions-heading">
-        <h2 id="sessions-heading">Sessions</h2>
+        <div class="row">
+          <h2 id="sessions-heading">Sessions</h2>
+          <button type="button" class="button" data-action="revoke-others">
+            Sign out everywhere else
+          </button>
+        </div>
         <table class="sessions">
           <thead>
             <tr>
@@ -42,6 +49,9 @@ export function AccountPage({ user, identity, sessions, csrfToken }: AccountPage
               <th scope="col">Where</th>
               <th scope="col">Created</th>
               <th scope="col">Last seen</th>
+              <th scope="col">
+                <span class="visually-hidden">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -50,6 +60,7 @@ export function AccountPage({ user, identity, sessions, csrfToken }: AccountPage
                 <td>
                   {session.device}
                   {session.current ? <span class="badge">This session</span> : null}
+                  {session.scopes ? <div class="muted small">{session.scopes.join(', ')}</div> : null}
                 </td>
                 <td>{KIND_LABEL[session.kind]}</td>
                 <td>{session.ip ?? 'Unknown'}</td>
@@ -59,10 +70,47 @@ export function AccountPage({ user, identity, sessions, csrfToken }: AccountPage
                 <td>
                   <time datetime={session.lastSeenAt}>{formatTime(session.lastSeenAt)}</time>
                 </td>
+                <td>
+                  {session.current ? null : (
+                    <button
+                      type="button"
+                      class="button"
+                      data-action="revoke"
+                      data-session-id={session.id}
+                      aria-label={`Revoke ${session.device}`}
+                    >
+                      Revoke
+                    </button>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
+      </section>
+      <section class="card" aria-labelledby="tokens-heading">
+        <h2 id="tokens-heading">Create an API token</h2>
+        <form id="api-token-form" class="stack">
+          <label for="token-name">Name</label>
+          <input id="token-name" name="name" required maxlength={60} />
+          <fieldset>
+            <legend>Scopes</legend>
+            {scopes.map((scope) => (
+              <label key={scope} class="inline">
+                <input type="checkbox" name="scopes" value={scope} /> {scope}
+              </label>
+            ))}
+          </fieldset>
+          <label for="token-days">Expires in (days)</label>
+          <input id="token-days" name="expiresInDays" type="number" min={1} max={3650} value="30" required />
+          <button type="submit" class="button primary">
+            Create token
+          </button>
+        </form>
+        <div hidden>
+          <p>Your new token (shown once):</p>
+          <code id="api-token-value" class="token" />
+        </div>
       </section>
     </Layout>
   );

@@ -6,7 +6,7 @@ import { renderToString } from 'preact-render-to-string';
  * with no inline script or style, so the strict CSP holds; the stylesheet follows the
  * system's light/dark preference.
  */
-export function Layout(props: { title: string; children: ComponentChildren; signedIn?: boolean }) {
+export function Layout(props: { title: string; children: ComponentChildren; head?: ComponentChildren; script?: string }) {
   return (
     <html lang="en">
       <head>
@@ -15,6 +15,8 @@ export function Layout(props: { title: string; children: ComponentChildren; sign
         <meta name="color-scheme" content="light dark" />
         <title>{`${props.title} · Gatehouse`}</title>
         <link rel="stylesheet" href="/assets/app.css" />
+        {props.head}
+        {props.script ? <script src={props.script} defer /> : null}
       </head>
       <body>
         <header class="topbar">

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { safeReturnPath } from '@gatehouse/shared';
+import { SCOPES, safeReturnPath } from '@gatehouse/shared';
 import Router from '@koa/router';
 import type { AppError } from '../errors/index.js';
 import { optionalSession } from '../http/authenticate.js';
@@ -15,6 +15,7 @@ import { renderPage } from './layout.js';
 import { SignInPage } from './sign-in-page.js';
 
 const STYLESHEET = readFileSync(new URL('./assets/app.css', import.meta.url), 'utf8');
+const ACCOUNT_SCRIPT = readFileSync(new URL('./assets/account.js', import.meta.url), 'utf8');
 
 /** Marks a route as one a person's browser opens, so failures render as a page. */
 export async function htmlPage(ctx: AppContext, next: () => Promise<unknown>) {
@@ -42,8 +43,14 @@ export function webRoutes(deps: { providers: ProviderRegistry; sessions: Session
     ctx.body = STYLESHEET;
   });
 
+  router.get('/assets/account.js', (ctx) => {
+    ctx.type = 'application/javascript';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = ACCOUNT_SCRIPT;
+  });
+
   router.get('/', htmlPage, optionalSession(deps.sessions), (ctx) => {
-    ctx.redirect(ctx.state.auth ? '/account' : '/sign-in');
+    ctx.redirect(ctx.state.principal ? '/account' : '/sign-in');
   });
 
   router.get('/sign-in', htmlPage, (ctx) => {
@@ -56,22 +63,25 @@ export function webRoutes(deps: { providers: ProviderRegistry; sessions: Session
   });
 
   router.get('/account', htmlPage, optionalSession(deps.sessions), async (ctx) => {
-    const auth = ctx.state.auth;
-    if (!auth) return ctx.redirect('/sign-in?return_to=%2Faccount');
-    const [sessions, identities] = await Promise.all([
-      deps.sessions.listForUser(auth.user, auth.session._id),
-      deps.users.listIdentities(auth.user._id),
+    const principal = ctx.state.principal;
+    const user = principal && (await deps.users.findById(principal.userId));
+    if (!principal || !user) return ctx.redirect('/sign-in?return_to=%2Faccount');
+    const [{ sessions }, identities, session] = await Promise.all([
+      deps.sessions.listForUser(user, principal.sessionId, 100),
+      deps.users.listIdentities(user._id),
+      principal.sessionId ? deps.sessions.store.findById(principal.sessionId) : null,
     ]);
-    const used = identities.find((identity) => identity.providerId === auth.session.providerId) ?? identities[0];
+    const used = identities.find((identity) => identity.providerId === session?.providerId) ?? identities[0];
     const provider = used && deps.providers.list().find((candidate) => candidate.id === used.providerId);
     sendHtml(
       ctx,
       renderPage(
         <AccountPage
-          user={{ name: auth.user.name, email: auth.user.email ?? null, roles: auth.user.roles }}
+          user={{ name: user.name, email: user.email ?? null, roles: user.roles }}
           identity={used ? { provider: provider?.name ?? used.providerId, email: used.email } : null}
           sessions={sessions}
-          csrfToken={deps.csrf.forSession(auth.session._id)}
+          csrfToken={deps.csrf.forSession(principal.sessionId ?? '')}
+          scopes={Object.keys(SCOPES)}
         />,
       ),
     );

@@ -1,0 +1,7 @@
+/** Gatehouse's own tokens: the keyring, minting, the verification pipeline and revocation. */
+export { Authenticator, hasScope, type Principal } from './authenticator.js';
+export { announceKeysChanged, invalidationChannel, listenForInvalidation } from './invalidation.js';
+export { type MintInput, type TokenClaims, TokenIssuer } from './jwt.js';
+export { KeyStore } from './key-store.js';
+export { createKey, importKey, Keyring } from './keyring.js';
+export { RevocationState } from './revocation.js';

@@ -1,0 +1,153 @@
+import { TOKEN_TYPES, type TokenType } from '@gatehouse/shared';
+import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import type { Clock } from '../context.js';
+import { randomId } from '../crypto/index.js';
+import { AppError } from '../errors/index.js';
+import type { Keyring } from './keyring.js';
+import { VerifiedTokenCache } from './verified-cache.js';
+
+/** Claims every Gatehouse JWT carries, whatever its type. */
+export interface TokenClaims {
+  type: TokenType;
+  sub: string;
+  jti: string;
+  tv: number;
+  iat: number;
+  exp: number;
+  sid?: string;
+  scope?: string[];
+  clientId?: string;
+  jkt?: string;
+}
+
+export interface MintInput {
+  sub: string;
+  tv: number;
+  ttlSeconds: number;
+  sid?: string;
+  scope?: string[];
+  clientId?: string;
+  jkt?: string;
+}
+
+/** Tokens larger than this are refused before any parsing (SECURITY.md J16). */
+const MAX_TOKEN_BYTES = 8192;
+const SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const KID = /^[A-Za-z0-9_-]{1,64}$/;
+/** Allowed clock skew for `iat` in the future, in seconds. */
+const SKEW = 30;
+
+/**
+ * Mints and verifies Gatehouse's own JWTs. Verification is one pipeline for every protected
+ * route: size cap, shape, header (alg allowlist, typ of the expected token type, kid in the
+ * ring, no embedded or remote keys), then jose's signature and claim checks with required
+ * exp/iat/jti/sub, exactly one trusted audience, and iat not in the future. Revocation is
+ * checked by the caller (RevocationState) on every request, cached or not.
+ */
+export class TokenIssuer {
+  private readonly cache = new VerifiedTokenCache<TokenClaims>();
+
+  constructor(
+    private readonly keyring: Keyring,
+    private readonly issuer: string,
+    private readonly clock: Clock,
+  ) {}
+
+  async mint(type: TokenType, input: MintInput): Promise<{ token: string; claims: TokenClaims }> {
+    const { kid, alg, key } = this.keyring.signingKey();
+    const { typ, audience } = TOKEN_TYPES[type];
+    const iat = Math.floor(this.clock.now().getTime() / 1000);
+    const claims: TokenClaims = { type, sub: input.sub, jti: randomId(), tv: input.tv, iat, exp: iat + input.ttlSeconds };
+    const payload: JWTPayload = { tv: input.tv };
+    if (input.sid) payload.sid = claims.sid = input.sid;
+    if (input.scope) {
+      claims.scope = input.scope;
+      payload.scope = input.scope.join(' ');
+    }
+    if (input.clientId) payload.client_id = claims.clientId = input.clientId;
+    if (input.jkt) {
+      claims.jkt = input.jkt;
+      payload.cnf = { jkt: input.jkt };
+    }
+    const token = await new SignJWT(payload)
+      .setProtectedHeader({ alg, typ, kid })
+      .setIssuer(this.issuer)
+      .setAudience(audience)
+      .setSubject(input.sub)
+      .setJti(claims.jti)
+      .setIssuedAt(iat)
+      .setExpirationTime(claims.exp)
+      .sign(key);
+    return { token, claims };
+  }
+
+  /** Verifies signature and claims for the expected type; throws a 401 AppError on any failure. */
+  async verify(token: string, type: TokenType): Promise<TokenClaims> {
+    const nowMs = this.clock.now().getTime();
+    if (token.length > MAX_TOKEN_BYTES || !SHAPE.test(token)) throw new AppError('TOKEN_INVALID');
+    const cached = this.cache.get(token, nowMs);
+    if (cached) {
+      if (cached.type !== type) throw new AppError('TOKEN_INVALID');
+      return cached;
+    }
+    const { typ, audience } = TOKEN_TYPES[type];
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch (error) {
+      throw new AppError('TOKEN_INVALID', { cause: error });
+    }
+    if ('jwk' in header || 'jku' in header || 'x5u' in header || 'x5c' in header) throw new AppError('TOKEN_INVALID');
+    if (typeof header.kid !== 'string' || !KID.test(header.kid) || header.typ !== typ) throw new AppError('TOKEN_INVALID');
+    const key = this.keyring.verificationKey(header.kid);
+    if (!key || header.alg !== key.alg) throw new AppError('TOKEN_INVALID');
+
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, key.key, {
+        algorithms: [key.alg],
+        issuer: this.issuer,
+        audience,
+        typ,
+        requiredClaims: ['exp', 'iat', 'jti', 'sub', 'tv'],
+        currentDate: new Date(nowMs),
+      }));
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw new AppError('TOKEN_EXPIRED', { cause: error });
+      // Any other jose failure, including a TypeError on odd input, is a 401 — never a 500.
+      throw new AppError('TOKEN_INVALID', { cause: error });
+    }
+    const claims = toClaims(type, payload, audience, nowMs);
+    this.cache.set(token, claims, claims.exp * 1000);
+    return claims;
+  }
+}
+
+function toClaims(type: TokenType, payload: JWTPayload, audience: string, nowMs: number): TokenClaims {
+  const { sub, jti, iat, exp, tv, sid, scope, client_id: clientId, cnf } = payload as JWTPayload & Record<string, unknown>;
+  // An audience array with any entry besides ours is refused (SECURITY.md J8).
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if (audiences.length !== 1 || audiences[0] !== audience) throw new AppError('TOKEN_INVALID');
+  if (typeof sub !== 'string' || typeof jti !== 'string' || typeof iat !== 'number' || typeof exp !== 'number')
+    throw new AppError('TOKEN_INVALID');
+  if (!Number.isInteger(tv) || iat > nowMs / 1000 + SKEW) throw new AppError('TOKEN_INVALID');
+  const claims: TokenClaims = { type, sub, jti, iat, exp, tv: tv as number };
+  if (sid !== undefined) {
+    if (typeof sid !== 'string') throw new AppError('TOKEN_INVALID');
+    claims.sid = sid;
+  }
+  if (scope !== undefined) {
+    if (typeof scope !== 'string') throw new AppError('TOKEN_INVALID');
+    claims.scope = scope.split(' ').filter(Boolean);
+  }
+  if (clientId !== undefined) {
+    if (typeof clientId !== 'string') throw new AppError('TOKEN_INVALID');
+    claims.clientId = clientId;
+  }
+  if (cnf !== undefined) {
+    const jkt = (cnf as { jkt?: unknown } | null)?.jkt;
+    if (typeof jkt !== 'string') throw new AppError('TOKEN_INVALID');
+    claims.jkt = jkt;
+  }
+  return claims;
+}

@@ -1,0 +1,236 @@
+import type { UserStatus } from '@gatehouse/shared';
+import type { Redis } from 'ioredis';
+import type { Collection, Db } from 'mongodb';
+import type { Clock } from '../context.js';
+import { AppError, guardStore, isDuplicateKey, storeError } from '../errors/index.js';
+import type { Logger } from '../log/index.js';
+import { COLLECTIONS } from '../store/index.js';
+
+/** The durable copy of the jti denylist. */
+interface RevokedToken {
+  _id: string; // jti
+  expiresAt: Date;
+}
+
+interface UserFacts {
+  tokenVersion: number;
+  status: UserStatus;
+}
+
+/** What a verified token asks about: its user, its jti, and the session it belongs to. */
+export interface RevocationQuery {
+  userId: string;
+  jti: string;
+  tv: number;
+  sid?: string | undefined;
+}
+
+const USER_TTL_SECONDS = 24 * 3600;
+const EPOCH_KEY = 'epoch';
+
+/**
+ * Whether a token is still good, answered in ONE pipelined Redis round trip on the hot path:
+ * the epoch marker, the user's tokenVersion + status, the jti denylist and the revoked-session
+ * marker. MongoDB holds the truth; Redis is its mirror:
+ *
+ * - every change is written to MongoDB first, then to Redis, then announced on pub/sub, all
+ *   before the API call returns; a failed Redis write deletes the epoch so that no instance
+ *   trusts the stale mirror;
+ * - a missing epoch means Redis lost its data (restart, flush): the denylist and revoked
+ *   sessions are copied back from MongoDB before any miss is trusted;
+ * - Redis unreachable: the same questions go to MongoDB; both down: 503.
+ */
+export class RevocationState {
+  private readonly revoked: Collection<RevokedToken>;
+  private readonly sessions: Collection<{ _id: string; revokedAt: Date | null; absoluteExpiresAt: Date }>;
+  private readonly users: Collection<{ _id: string; tokenVersion: number; status: UserStatus }>;
+  private rebuilding: Promise<void> | null = null;
+
+  constructor(
+    db: Db,
+    private readonly redis: Redis,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    /** The pub/sub channel that announces changes (see invalidation.ts). */
+    private readonly channel: string,
+  ) {
+    this.revoked = db.collection<RevokedToken>(COLLECTIONS.revokedTokens);
+    this.sessions = db.collection(COLLECTIONS.sessions);
+    this.users = db.collection(COLLECTIONS.users);
+  }
+
+  /** Throws TOKEN_REVOKED / TOKEN_ACCOUNT_DISABLED when the token must not be honoured. */
+  async check(query: RevocationQuery): Promise<void> {
+    let facts: { user: UserFacts | null; denied: boolean; sessionRevoked: boolean };
+    try {
+      facts = await this.readRedis(query);
+    } catch (error) {
+      if (error instanceof AppError && error.code !== 'DEPENDENCY_UNAVAILABLE') throw error;
+      this.log.warn({ err: { message: (error as Error).message } }, 'revocation.redis_unavailable');
+      facts = await this.readMongo(query);
+    }
+    judge(query, facts);
+  }
+
+  private async readRedis(query: RevocationQuery) {
+    const result = await this.pipeline(query);
+    if (result.epoch === null) {
+      await this.rebuild();
+      return this.readRedisAfterRebuild(query);
+    }
+    return { user: result.user ?? (await this.loadUser(query.userId)), denied: result.denied, sessionRevoked: result.sessionRevoked };
+  }
+
+  private async readRedisAfterRebuild(query: RevocationQuery) {
+    const result = await this.pipeline(query);
+    if (result.epoch === null) return this.readMongo(query);
+    return { user: result.user ?? (await this.loadUser(query.userId)), denied: result.denied, sessionRevoked: result.sessionRevoked };
+  }
+
+  private async pipeline(query: RevocationQuery) {
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await this.redis
+        .pipeline()
+        .get(EPOCH_KEY)
+        .hmget(`auth:user:${query.userId}`, 'tv', 'status')
+        .exists(`deny:${query.jti}`)
+        .exists(`rs:${query.sid ?? '-'}`)
+        .exec();
+    } catch (error) {
+      throw storeError(error);
+    }
+    if (!replies || replies.some(([error]) => error))
+      throw storeError(replies?.find(([error]) => error)?.[0] ?? new Error('empty pipeline reply'));
+    const [epoch, user, denied, sessionRevoked] = replies.map(([, value]) => value) as [
+      string | null,
+      [string | null, string | null],
+      number,
+      number,
+    ];
+    const [tv, status] = user;
+    return {
+      epoch,
+      user: tv !== null && status !== null ? { tokenVersion: Number(tv), status: status as UserStatus } : null,
+      denied: denied === 1,
+      sessionRevoked: sessionRevoked === 1,
+    };
+  }
+
+  /** A user not mirrored yet: read MongoDB once and mirror it. */
+  private async loadUser(userId: string): Promise<UserFacts | null> {
+    const user = await guardStore(() => this.users.findOne({ _id: userId }, { projection: { tokenVersion: 1, status: 1 } }));
+    if (!user) return null;
+    await this.mirrorUser(userId, user).catch(() => undefined);
+    return user;
+  }
+
+  private async readMongo(query: RevocationQuery) {
+    const [user, denied, session] = await Promise.all([
+      guardStore(() => this.users.findOne({ _id: query.userId }, { projection: { tokenVersion: 1, status: 1 } })),
+      guardStore(() => this.revoked.findOne({ _id: query.jti })),
+      query.sid ? guardStore(() => this.sessions.findOne({ _id: query.sid as string }, { projection: { revokedAt: 1 } })) : null,
+    ]);
+    return { user, denied: denied !== null, sessionRevoked: query.sid ? !session || session.revokedAt !== null : false };
+  }
+
+  /** Copies the durable denylist and revoked sessions back into an emptied Redis, once at a time. */
+  private rebuild(): Promise<void> {
+    this.rebuilding ??= this.doRebuild().finally(() => {
+      this.rebuilding = null;
+    });
+    return this.rebuilding;
+  }
+
+  private async doRebuild(): Promise<void> {
+    const now = this.clock.now();
+    const [tokens, sessions] = await Promise.all([
+      guardStore(() => this.revoked.find({ expiresAt: { $gt: now } }).toArray()),
+      guardStore(() =>
+        this.sessions
+          .find({ revokedAt: { $ne: null }, absoluteExpiresAt: { $gt: now } }, { projection: { absoluteExpiresAt: 1 } })
+          .toArray(),
+      ),
+    ]);
+    const pipeline = this.redis.pipeline();
+    for (const token of tokens) pipeline.set(`deny:${token._id}`, '1', 'PX', ttlMs(token.expiresAt, now));
+    for (const session of sessions) pipeline.set(`rs:${session._id}`, '1', 'PX', ttlMs(session.absoluteExpiresAt, now));
+    // Mirrored users are dropped: their facts are re-read from MongoDB on next use.
+    pipeline.set(EPOCH_KEY, String(now.getTime()));
+    try {
+      await pipeline.exec();
+    } catch (error) {
+      throw storeError(error);
+    }
+    this.log.info({ tokens: tokens.length, sessions: sessions.length }, 'revocation.rebuilt');
+  }
+
+  /** Puts a jti on the denylist until the token would expire anyway. */
+  async denyToken(jti: string, expiresAt: Date): Promise<void> {
+    try {
+      await guardStore(() => this.revoked.insertOne({ _id: jti, expiresAt }));
+    } catch (error) {
+      if (!isDuplicateKey((error as AppError).cause)) throw error;
+    }
+    await this.mirror((pipeline) => pipeline.set(`deny:${jti}`, '1', 'PX', ttlMs(expiresAt, this.clock.now())), { jti });
+  }
+
+  /** Mirrors a session revocation MongoDB already holds. */
+  async sessionsRevoked(sessions: { id: string; absoluteExpiresAt: Date }[]): Promise<void> {
+    if (sessions.length === 0) return;
+    const now = this.clock.now();
+    await this.mirror(
+      (pipeline) => {
+        for (const session of sessions) pipeline.set(`rs:${session.id}`, '1', 'PX', ttlMs(session.absoluteExpiresAt, now));
+      },
+      { sessions: sessions.map((s) => s.id) },
+    );
+  }
+
+  /** Mirrors a user's new tokenVersion / status, which MongoDB already holds. */
+  async userChanged(userId: string, facts: UserFacts): Promise<void> {
+    await this.mirror(
+      (pipeline) => {
+        pipeline.hset(`auth:user:${userId}`, 'tv', String(facts.tokenVersion), 'status', facts.status);
+        pipeline.expire(`auth:user:${userId}`, USER_TTL_SECONDS);
+      },
+      { userId },
+    );
+  }
+
+  private async mirrorUser(userId: string, facts: UserFacts): Promise<void> {
+    await this.redis
+      .pipeline()
+      .hset(`auth:user:${userId}`, 'tv', String(facts.tokenVersion), 'status', facts.status)
+      .expire(`auth:user:${userId}`, USER_TTL_SECONDS)
+      .exec();
+  }
+
+  /**
+   * Writes to the Redis mirror and announces the change. If the write fails, the epoch is
+   * deleted (best effort) so every instance rebuilds from MongoDB instead of trusting a stale
+   * mirror, and the caller gets a 503: the change is durable, the caller may retry.
+   */
+  private async mirror(write: (pipeline: ReturnType<Redis['pipeline']>) => void, announcement: Record<string, unknown>): Promise<void> {
+    try {
+      const pipeline = this.redis.pipeline();
+      write(pipeline);
+      pipeline.publish(this.channel, JSON.stringify(announcement));
+      const replies = await pipeline.exec();
+      if (!replies || replies.some(([error]) => error)) throw new Error('mirror write failed');
+    } catch (error) {
+      await this.redis.del(EPOCH_KEY).catch(() => undefined);
+      throw storeError(error);
+    }
+  }
+}
+
+function judge(query: RevocationQuery, facts: { user: UserFacts | null; denied: boolean; sessionRevoked: boolean }): void {
+  if (!facts.user) throw new AppError('TOKEN_INVALID');
+  if (facts.user.status !== 'active') throw new AppError('TOKEN_ACCOUNT_DISABLED');
+  if (facts.user.tokenVersion !== query.tv || facts.denied || facts.sessionRevoked) throw new AppError('TOKEN_REVOKED');
+}
+
+function ttlMs(until: Date, now: Date): number {
+  return Math.max(1000, until.getTime() - now.getTime());
+}

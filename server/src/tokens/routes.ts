@@ -1,0 +1,117 @@
+import { TOKEN_TYPES, type TokenType, tokenRequestSchema } from '@gatehouse/shared';
+import Router from '@koa/router';
+import type { z } from 'zod';
+import { safeEqual } from '../crypto/index.js';
+import { AppError } from '../errors/index.js';
+import { type AppState, parseBody, type Step } from '../http/index.js';
+import type { Authenticator, Principal } from './authenticator.js';
+import type { Keyring } from './keyring.js';
+import type { RevocationState } from './revocation.js';
+
+export interface TokenRouteDeps {
+  keyring: Keyring;
+  authenticator: Authenticator;
+  revocation: RevocationState;
+  resourceServers: readonly { id: string; secret: string }[];
+  issuer: string;
+  bodyLimit: number;
+  /** Revokes the session behind an API token (RFC 7009 on an API token ends it for good). */
+  revokeSession(sessionId: string, userId: string): Promise<unknown>;
+}
+
+type TokenRequest = z.infer<typeof tokenRequestSchema>;
+
+/** Token types a resource server may introspect or a holder may revoke; never a browser session cookie. */
+const BEARER_TYPES: TokenType[] = ['api', 'access'];
+
+/** Marks a route as an OAuth endpoint: errors use RFC 6749 bodies instead of problem details. */
+const oauthErrors: Step = async (ctx, next) => {
+  ctx.state.oauthErrors = true;
+  await next();
+};
+
+/** JWKS (RFC 7517), introspection (RFC 7662) and revocation (RFC 7009). */
+export function tokenRoutes(deps: TokenRouteDeps) {
+  const router = new Router<AppState>();
+  const form = parseBody(tokenRequestSchema, { kinds: ['form'], limit: deps.bodyLimit });
+
+  router.get('/.well-known/jwks.json', (ctx) => {
+    ctx.set('Cache-Control', 'public, max-age=60');
+    ctx.body = deps.keyring.jwks();
+  });
+
+  router.post('/oauth/introspect', oauthErrors, authenticateResourceServer(deps.resourceServers), form, async (ctx) => {
+    const { token } = ctx.state.body as TokenRequest;
+    ctx.set('Cache-Control', 'no-store');
+    const principal = await authenticateAny(deps.authenticator, token);
+    ctx.body = principal ? describe(principal, deps.issuer) : { active: false };
+  });
+
+  router.post('/oauth/revoke', oauthErrors, form, async (ctx) => {
+    const { token } = ctx.state.body as TokenRequest;
+    // RFC 7009: the answer is 200 whether or not the token was valid, so it reveals nothing.
+    const principal = await authenticateAny(deps.authenticator, token);
+    if (principal) {
+      await deps.revocation.denyToken(principal.claims.jti, new Date(principal.claims.exp * 1000));
+      if (principal.type === 'api' && principal.sessionId) await deps.revokeSession(principal.sessionId, principal.userId);
+    }
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = '';
+    ctx.status = 200;
+  });
+
+  return router;
+}
+
+async function authenticateAny(authenticator: Authenticator, token: string): Promise<Principal | null> {
+  for (const type of BEARER_TYPES) {
+    try {
+      return await authenticator.authenticate(token, type);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.status >= 500) throw error;
+    }
+  }
+  return null;
+}
+
+function describe(principal: Principal, issuer: string) {
+  const { claims } = principal;
+  return {
+    active: true,
+    sub: claims.sub,
+    scope: (claims.scope ?? []).join(' '),
+    client_id: claims.clientId ?? 'gatehouse',
+    token_type: principal.type === 'access' ? 'DPoP' : 'Bearer',
+    exp: claims.exp,
+    iat: claims.iat,
+    iss: issuer,
+    aud: TOKEN_TYPES[principal.type].audience,
+    jti: claims.jti,
+    ...(claims.sid ? { sid: claims.sid } : {}),
+    ...(claims.jkt ? { cnf: { jkt: claims.jkt } } : {}),
+  };
+}
+
+/** HTTP Basic authentication of a configured resource server, compared in constant time. */
+function authenticateResourceServer(servers: readonly { id: string; secret: string }[]): Step {
+  return async (ctx, next) => {
+    const match = /^Basic ([A-Za-z0-9+/=]{1,1024})$/.exec(ctx.get('authorization'));
+    const decoded = match?.[1] ? Buffer.from(match[1], 'base64').toString('utf8') : '';
+    const colon = decoded.indexOf(':');
+    const id = safeDecode(decoded.slice(0, colon));
+    const secret = safeDecode(decoded.slice(colon + 1));
+    const server = colon > 0 ? servers.find((candidate) => candidate.id === id) : undefined;
+    // Compare even when the id is unknown, so timing doesn't tell which ids exist.
+    const ok = safeEqual(secret ?? '', server?.secret ?? '\u0000no-such-server') && server !== undefined;
+    if (!ok) throw new AppError('INVALID_CLIENT', { headers: { 'WWW-Authenticate': 'Basic realm="gatehouse"' } });
+    await next();
+  };
+}
+
+function safeDecode(value: string): string | null {
+  try {
+    return decodeURIComponent(value.replaceAll('+', ' '));
+  } catch {
+    return null;
+  }
+}

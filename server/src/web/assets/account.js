@@ -1,0 +1,69 @@
+// The account page's only script. Every state-changing call goes through `api`, which sends
+// the session's CSRF token (from <meta name="csrf-token">) as X-CSRF-Token; the browser adds
+// Origin. Buttons carry what to call in data- attributes; nothing here builds HTML from data.
+const csrfToken = document.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '';
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: { 'X-CSRF-Token': csrfToken, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new Error(data?.title ?? `The request failed (${response.status}).`);
+  return data;
+}
+
+function say(message, kind) {
+  const status = document.getElementById('account-status');
+  if (!status) return;
+  status.textContent = message;
+  status.className = `banner banner-${kind}`;
+  status.hidden = false;
+}
+
+document.addEventListener('click', async (event) => {
+  const button = event.target instanceof Element ? event.target.closest('button[data-action]') : null;
+  if (!button) return;
+  event.preventDefault();
+  button.disabled = true;
+  try {
+    if (button.dataset.action === 'revoke') {
+      await api('DELETE', `/api/v1/me/sessions/${encodeURIComponent(button.dataset.sessionId ?? '')}`);
+      button.closest('tr')?.remove();
+      say('Session revoked.', 'info');
+    } else if (button.dataset.action === 'revoke-others') {
+      const result = await api('POST', '/api/v1/me/sessions/revoke-others');
+      say(`Signed out of ${result.revoked} other session(s).`, 'info');
+      window.setTimeout(() => window.location.reload(), 800);
+    }
+  } catch (error) {
+    say(error.message, 'error');
+  } finally {
+    button.disabled = false;
+  }
+});
+
+document.getElementById('api-token-form')?.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const data = new FormData(form);
+  try {
+    const created = await api('POST', '/api/v1/me/api-tokens', {
+      name: String(data.get('name') ?? ''),
+      scopes: data.getAll('scopes').map(String),
+      expiresInDays: Number(data.get('expiresInDays')),
+    });
+    const output = document.getElementById('api-token-value');
+    if (output) {
+      output.textContent = created.token;
+      output.closest('[hidden]')?.removeAttribute('hidden');
+    }
+    say('Token created. Copy it now: it is shown only once.', 'info');
+    form.reset();
+  } catch (error) {
+    say(error.message, 'error');
+  }
+});
