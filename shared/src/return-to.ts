@@ -25,5 +25,7 @@ export function safeReturnPath(value: unknown): string | null {
   const base = 'https://gatehouse.invalid';
   const resolved = new URL(value, base);
   if (resolved.origin !== base) return null;
-  return resolved.pathname + resolved.search + resolved.hash;
+  // Dot segments collapse while resolving ("/.//evil" → "//evil"): judge the result again.
+  const path = resolved.pathname + resolved.search + resolved.hash;
+  return path.startsWith('//') || path.startsWith('/\\') ? null : path;
 }

@@ -1,35 +1,53 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../errors/index.js';
+import { type RedisHealth, redisHealth } from '../store/index.js';
 import type { Step } from './state.js';
 
 /**
- * A per-address limiter in Redis, shared by every instance. When Redis is down the in-memory
- * insurance limiter takes over with the same limits per instance, so limits never open fully.
+ * A per-address limiter in Redis, shared by every instance, and an in-memory fallback with
+ * the same limits per instance for when Redis is down, so limits never open fully. The
+ * fallback is ours rather than the library's insurance limiter so that a Redis failure also
+ * opens the shared breaker (see store/redis-health.ts).
  */
-export function createLimiter(redis: Redis, name: string, pointsPerMinute: number): RateLimiterRedis {
-  return new RateLimiterRedis({
-    storeClient: redis,
-    keyPrefix: `rl:${name}`,
+export interface Limiter {
+  shared: RateLimiterRedis;
+  local: RateLimiterMemory;
+  health: RedisHealth;
+  points: number;
+}
+
+export function createLimiter(redis: Redis, name: string, pointsPerMinute: number): Limiter {
+  return {
+    shared: new RateLimiterRedis({ storeClient: redis, keyPrefix: `rl:${name}`, points: pointsPerMinute, duration: 60 }),
+    local: new RateLimiterMemory({ keyPrefix: `rl-mem:${name}`, points: pointsPerMinute, duration: 60 }),
+    health: redisHealth(redis),
     points: pointsPerMinute,
-    duration: 60,
-    insuranceLimiter: new RateLimiterMemory({ keyPrefix: `rl-mem:${name}`, points: pointsPerMinute, duration: 60 }),
-  });
+  };
 }
 
 /** Consumes one point for the client address; 429 with Retry-After when none are left. */
-export function rateLimit(limiter: RateLimiterRedis, onTrip?: (ip: string) => void): Step {
+export function rateLimit(limiter: Limiter, onTrip?: (ip: string) => void): Step {
   return async (ctx, next) => {
     try {
-      await limiter.consume(ctx.state.clientIp);
+      await consume(limiter, ctx.state.clientIp);
     } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) {
-        if (rejection.consumedPoints === limiter.points + 1) onTrip?.(ctx.state.clientIp);
-        const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-        throw new AppError('RATE_LIMITED', { headers: { 'Retry-After': String(retryAfter) } });
-      }
-      throw new AppError('DEPENDENCY_UNAVAILABLE', { cause: rejection });
+      if (!(rejection instanceof RateLimiterRes)) throw new AppError('DEPENDENCY_UNAVAILABLE', { cause: rejection });
+      if (rejection.consumedPoints === limiter.points + 1) onTrip?.(ctx.state.clientIp);
+      const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      throw new AppError('RATE_LIMITED', { headers: { 'Retry-After': String(retryAfter) } });
     }
     await next();
   };
+}
+
+async function consume(limiter: Limiter, key: string): Promise<RateLimiterRes> {
+  if (!limiter.health.available) return limiter.local.consume(key);
+  try {
+    return await limiter.shared.consume(key);
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) throw rejection;
+    limiter.health.failed();
+    return limiter.local.consume(key);
+  }
 }

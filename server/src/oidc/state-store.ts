@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { sha256 } from '../crypto/index.js';
 import { AppError, storeError } from '../errors/index.js';
+import { type RedisHealth, redisHealth } from '../store/index.js';
 
 /** What a started sign-in remembers until the provider sends the browser back. */
 const loginStateSchema = z.strictObject({
@@ -21,26 +22,32 @@ export type LoginState = z.infer<typeof loginStateSchema>;
  * concurrent callbacks (SECURITY.md O1, O3). Redis down means no sign-in: 503 (O17).
  */
 export class LoginStateStore {
+  private readonly health: RedisHealth;
+
   constructor(
     private readonly redis: Redis,
     private readonly ttlSeconds: number,
-  ) {}
+  ) {
+    this.health = redisHealth(redis);
+  }
 
-  async save(state: string, value: LoginState): Promise<void> {
+  /** Fails closed at once while the breaker says Redis just failed. */
+  private async call<T>(command: () => Promise<T>): Promise<T> {
+    if (!this.health.available) throw new AppError('DEPENDENCY_UNAVAILABLE');
     try {
-      await this.redis.set(key(state), JSON.stringify(value), 'EX', this.ttlSeconds);
+      return await command();
     } catch (error) {
+      this.health.failed();
       throw storeError(error);
     }
   }
 
+  async save(state: string, value: LoginState): Promise<void> {
+    await this.call(() => this.redis.set(key(state), JSON.stringify(value), 'EX', this.ttlSeconds));
+  }
+
   async consume(state: string): Promise<LoginState | null> {
-    let raw: string | null;
-    try {
-      raw = await this.redis.getdel(key(state));
-    } catch (error) {
-      throw storeError(error);
-    }
+    const raw = await this.call(() => this.redis.getdel(key(state)));
     if (raw === null) return null;
     const parsed = loginStateSchema.safeParse(JSON.parse(raw));
     if (!parsed.success) throw new AppError('LOGIN_STATE_INVALID');

@@ -2,3 +2,5 @@
 export { COLLECTIONS, ensureIndexes } from './collections.js';
 export { connectMongo } from './mongo.js';
 export { createRedis, redisReady } from './redis.js';
+export { RedisHealth, redisHealth } from './redis-health.js';
+export { startSweeper, sweepExpired } from './sweeper.js';

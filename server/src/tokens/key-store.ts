@@ -64,7 +64,7 @@ export class KeyStore {
     const [version, iv, body] = document.sealedPrivateJwk.split('.');
     if (version !== 'v1' || !iv || !body) throw new Error(`key ${document._id} has an unknown seal`);
     const data = Buffer.from(body, 'base64url');
-    const decipher = createDecipheriv('aes-256-gcm', this.sealKey, Buffer.from(iv, 'base64url'));
+    const decipher = createDecipheriv('aes-256-gcm', this.sealKey, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
     decipher.setAAD(Buffer.from(document._id));
     decipher.setAuthTag(data.subarray(data.length - 16));
     const plain = Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]);

@@ -4,7 +4,7 @@ import type { Collection, Db } from 'mongodb';
 import type { Clock } from '../context.js';
 import { AppError, guardStore, isDuplicateKey, storeError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import { COLLECTIONS } from '../store/index.js';
+import { COLLECTIONS, type RedisHealth, redisHealth } from '../store/index.js';
 
 /** The durable copy of the jti denylist. */
 interface RevokedToken {
@@ -45,6 +45,13 @@ export class RevocationState {
   private readonly sessions: Collection<{ _id: string; revokedAt: Date | null; absoluteExpiresAt: Date }>;
   private readonly users: Collection<{ _id: string; tokenVersion: number; status: UserStatus }>;
   private rebuilding: Promise<void> | null = null;
+  private readonly health: RedisHealth;
+  /**
+   * A change reached MongoDB but neither its Redis mirror nor the epoch deletion got through
+   * (Redis unreachable, not wiped): when Redis answers again it still holds an epoch and the old
+   * facts. The epoch is dropped at the first chance — on reconnect, or before the next read.
+   */
+  private mirrorStale = false;
 
   constructor(
     db: Db,
@@ -57,13 +64,16 @@ export class RevocationState {
     this.revoked = db.collection<RevokedToken>(COLLECTIONS.revokedTokens);
     this.sessions = db.collection(COLLECTIONS.sessions);
     this.users = db.collection(COLLECTIONS.users);
+    this.health = redisHealth(redis);
+    redis.on('ready', () => void this.dropStaleMirror().catch(() => undefined));
   }
 
   /** Throws TOKEN_REVOKED / TOKEN_ACCOUNT_DISABLED when the token must not be honoured. */
   async check(query: RevocationQuery): Promise<void> {
     let facts: { user: UserFacts | null; denied: boolean; sessionRevoked: boolean };
     try {
-      facts = await this.readRedis(query);
+      // While the breaker is open (Redis just failed), go straight to MongoDB.
+      facts = this.health.available ? await this.readRedis(query) : await this.readMongo(query);
     } catch (error) {
       if (error instanceof AppError && error.code !== 'DEPENDENCY_UNAVAILABLE') throw error;
       this.log.warn({ err: { message: (error as Error).message } }, 'revocation.redis_unavailable');
@@ -73,6 +83,7 @@ export class RevocationState {
   }
 
   private async readRedis(query: RevocationQuery) {
+    if (this.mirrorStale) await this.dropStaleMirror().catch((error: unknown) => Promise.reject(storeError(error)));
     const result = await this.pipeline(query);
     if (result.epoch === null) {
       await this.rebuild();
@@ -98,6 +109,7 @@ export class RevocationState {
         .exists(`rs:${query.sid ?? '-'}`)
         .exec();
     } catch (error) {
+      this.health.failed();
       throw storeError(error);
     }
     if (!replies || replies.some(([error]) => error))
@@ -134,6 +146,13 @@ export class RevocationState {
     return { user, denied: denied !== null, sessionRevoked: query.sid ? !session || session.revokedAt !== null : false };
   }
 
+  /** Deletes the epoch so that every instance rebuilds from MongoDB before trusting Redis again. */
+  private async dropStaleMirror(): Promise<void> {
+    if (!this.mirrorStale) return;
+    await this.redis.del(EPOCH_KEY);
+    this.mirrorStale = false;
+  }
+
   /** Copies the durable denylist and revoked sessions back into an emptied Redis, once at a time. */
   private rebuild(): Promise<void> {
     this.rebuilding ??= this.doRebuild().finally(() => {
@@ -152,10 +171,12 @@ export class RevocationState {
           .toArray(),
       ),
     ]);
+    // Mirrored users are dropped: their facts are re-read from MongoDB on next use. (A wiped
+    // Redis has none; one that missed changes while unreachable may hold an old tokenVersion.)
+    await this.dropMirroredUsers();
     const pipeline = this.redis.pipeline();
     for (const token of tokens) pipeline.set(`deny:${token._id}`, '1', 'PX', ttlMs(token.expiresAt, now));
     for (const session of sessions) pipeline.set(`rs:${session._id}`, '1', 'PX', ttlMs(session.absoluteExpiresAt, now));
-    // Mirrored users are dropped: their facts are re-read from MongoDB on next use.
     pipeline.set(EPOCH_KEY, String(now.getTime()));
     try {
       await pipeline.exec();
@@ -163,6 +184,21 @@ export class RevocationState {
       throw storeError(error);
     }
     this.log.info({ tokens: tokens.length, sessions: sessions.length }, 'revocation.rebuilt');
+  }
+
+  private async dropMirroredUsers(): Promise<void> {
+    // SCAN patterns and the keys it returns carry the client's key prefix; DEL adds it itself.
+    const prefix = this.redis.options.keyPrefix ?? '';
+    let cursor = '0';
+    try {
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}auth:user:*`, 'COUNT', 1000);
+        if (keys.length > 0) await this.redis.del(...keys.map((key) => key.slice(prefix.length)));
+        cursor = next;
+      } while (cursor !== '0');
+    } catch (error) {
+      throw storeError(error);
+    }
   }
 
   /** Puts a jti on the denylist until the token would expire anyway. */
@@ -217,9 +253,14 @@ export class RevocationState {
       write(pipeline);
       pipeline.publish(this.channel, JSON.stringify(announcement));
       const replies = await pipeline.exec();
-      if (!replies || replies.some(([error]) => error)) throw new Error('mirror write failed');
+      // Throw the command's own error (e.g. the connection is down) so it maps to a 503, not a 500.
+      if (!replies || replies.some(([error]) => error)) throw replies?.find(([error]) => error)?.[0] ?? new Error('empty pipeline reply');
     } catch (error) {
-      await this.redis.del(EPOCH_KEY).catch(() => undefined);
+      const dropped = await this.redis.del(EPOCH_KEY).then(
+        () => true,
+        () => false,
+      );
+      if (!dropped) this.mirrorStale = true;
       throw storeError(error);
     }
   }
