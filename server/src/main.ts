@@ -1,11 +1,11 @@
 import { once } from 'node:events';
-import { createServer } from 'node:http';
 import { loadConfig } from './config/index.js';
 import { systemClock } from './context.js';
 import { IpCipher } from './crypto/index.js';
 import { createApp } from './http/app.js';
+import { createHttpServer } from './http/server.js';
 import { createLogger } from './log/index.js';
-import { connectMongo, createRedis, ensureIndexes } from './store/index.js';
+import { connectMongo, createRedis, ensureIndexes, startSweeper } from './store/index.js';
 
 /** Boots one Gatehouse instance: config, stores, app, HTTP server, graceful shutdown. */
 async function main() {
@@ -32,11 +32,9 @@ async function main() {
     clock: systemClock,
     ipCipher: new IpCipher(config.masterKey),
   });
-  const server = createServer(app.callback());
+  const stopSweeper = startSweeper(db, systemClock, log, 10 * 60_000);
   // Slow or never-finished uploads are cut off (SECURITY.md N3); keep-alive stays short.
-  server.requestTimeout = 15_000;
-  server.headersTimeout = 10_000;
-  server.keepAliveTimeout = 5_000;
+  const server = createHttpServer(app.callback());
   server.listen(config.PORT, config.HOST);
   await once(server, 'listening');
   log.info({ url: config.publicOrigin, port: config.PORT, providers: config.providers.map((p) => p.id) }, 'server.started');
@@ -52,6 +50,7 @@ async function main() {
     server.closeIdleConnections();
     await once(server, 'close').catch(() => undefined);
     closeApp();
+    stopSweeper();
     await Promise.allSettled([redis.quit(), mongo.close()]);
     log.info('server.stopped');
     process.exit(0);

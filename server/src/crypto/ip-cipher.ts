@@ -1,6 +1,8 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { deriveKey } from './keys.js';
 
+const TAG_BYTES = 16;
+
 /**
  * IP addresses at rest (DESIGN.md "Privacy"). Each user has a random salt; their key is
  * HKDF(master key, salt), so destroying the salt makes every stored IP of that user unreadable
@@ -20,7 +22,12 @@ export class IpCipher {
     return randomBytes(32).toString('base64url');
   }
 
-  encrypt(ip: string, userId: string, userSalt: string): string {
+  /**
+   * Seals an address for one user. Without a salt (the user was crypto-shredded) nothing is
+   * stored: null, rather than a key derived from nothing or a crash in the caller's request.
+   */
+  encrypt(ip: string, userId: string, userSalt: string | null | undefined): string | null {
+    if (!userSalt) return null;
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.userKey(userSalt), iv);
     cipher.setAAD(Buffer.from(userId));
@@ -34,10 +41,15 @@ export class IpCipher {
     if (version !== 'v1' || !ivText || !bodyText || !userSalt) return null;
     try {
       const body = Buffer.from(bodyText, 'base64url');
-      const decipher = createDecipheriv('aes-256-gcm', this.userKey(userSalt), Buffer.from(ivText, 'base64url'));
+      if (body.length < TAG_BYTES) return null;
+      // authTagLength pins the tag to 128 bits: GCM (and Node) would otherwise accept a tag
+      // truncated to 4 bytes, i.e. a forgery chance of 2^-32 instead of 2^-128.
+      const decipher = createDecipheriv('aes-256-gcm', this.userKey(userSalt), Buffer.from(ivText, 'base64url'), {
+        authTagLength: TAG_BYTES,
+      });
       decipher.setAAD(Buffer.from(userId));
-      decipher.setAuthTag(body.subarray(body.length - 16));
-      return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString('utf8');
+      decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
+      return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString('utf8');
     } catch {
       return null;
     }

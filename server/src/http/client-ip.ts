@@ -11,7 +11,8 @@ export function clientAddress(socketAddress: string | undefined, forwardedFor: s
   if (trustedHops === 0 || !forwardedFor) return socket;
   const hops = forwardedFor.split(',').map((part) => part.trim());
   const candidate = hops[hops.length - trustedHops];
-  return (candidate && normalize(candidate)) ?? socket;
+  // An empty entry ("a, ") is not an address either: `'' && …` would return '' here, not the socket.
+  return (candidate ? normalize(candidate) : null) ?? socket;
 }
 
 function normalize(address: string): string | null {

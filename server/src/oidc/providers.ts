@@ -63,19 +63,23 @@ export class ProviderRegistry {
         // for token-endpoint responses by default (TLS stands in), but a token signed by an
         // unknown key, or by a key the provider rotated out, must be refused (SECURITY.md O8, O9).
         execute: [...(insecure ? [client.allowInsecureRequests] : []), client.enableNonRepudiationChecks],
-        [client.customFetch]: guardedFetch(insecure),
+        [client.customFetch]: guardedFetch(insecure, this.config.OIDC_HTTP_TIMEOUT_MS),
       },
     );
   }
 }
 
-/** fetch for provider calls: no redirects followed, https only unless explicitly insecure. */
-function guardedFetch(allowHttp: boolean): client.CustomFetch {
+/**
+ * fetch for provider calls: no redirects followed, https only unless explicitly insecure, and
+ * OIDC_HTTP_TIMEOUT_MS to the millisecond (openid-client's own `timeout` is whole seconds).
+ */
+function guardedFetch(allowHttp: boolean, timeoutMs: number): client.CustomFetch {
   return (url, options) => {
     const target = new URL(url);
     if (target.protocol !== 'https:' && !(allowHttp && target.protocol === 'http:')) {
       return Promise.reject(new TypeError(`refusing to fetch ${target.protocol} URL from an identity provider`));
     }
-    return fetch(url, { ...(options as RequestInit), redirect: 'manual' });
+    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])]);
+    return fetch(url, { ...(options as RequestInit), redirect: 'manual', signal });
   };
 }

@@ -54,10 +54,16 @@ export function setupRoutes(deps: { setup: SetupService; publicOrigin: string; b
       } catch (error) {
         if (!(error instanceof AppError) || error.status >= 500 || error.code === 'NOT_FOUND') throw error;
         ctx.status = error.status;
-        ctx.body = renderPage(<SetupPage error={error.message} done={null} />);
+        ctx.body = renderPage(<SetupPage error={plainWords(error)} done={null} />);
       }
     },
   );
 
   return router;
+}
+
+/** What the form says went wrong: the field's own message ("Not a valid email address.") when there is one. */
+function plainWords(error: AppError): string {
+  const issue = error.code === 'VALIDATION_FAILED' ? error.issues?.[0] : undefined;
+  return issue?.message ?? error.message;
 }

@@ -26,4 +26,10 @@ export async function ensureIndexes(db: Db): Promise<void> {
     db.collection(COLLECTIONS.audit).createIndex({ actor: 1, time: -1 }, { name: 'actor_time' }),
     db.collection(COLLECTIONS.audit).createIndex({ action: 1, time: -1 }, { name: 'action_time' }),
   ]);
+  // A TTL index only where the server supports it (FerretDB v1 does not: then a plain index
+  // for the sweeper). Expiry checks on every read do the job either way.
+  const revoked = db.collection(COLLECTIONS.revokedTokens);
+  await revoked
+    .createIndex({ expiresAt: 1 }, { name: 'expires', expireAfterSeconds: 0 })
+    .catch(() => revoked.createIndex({ expiresAt: 1 }, { name: 'expires' }));
 }

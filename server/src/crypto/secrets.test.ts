@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { randomId, safeEqual, sha256 } from './secrets.js';
+
+describe('safeEqual (SECURITY.md N9)', () => {
+  it('is true only for identical values', () => {
+    expect(safeEqual('correct horse', 'correct horse')).toBe(true);
+    expect(safeEqual(Buffer.from('abc'), 'abc')).toBe(true);
+    expect(safeEqual('', '')).toBe(true);
+  });
+
+  it.each([
+    ['a different value', 'secret-a', 'secret-b'],
+    ['a prefix', 'secret', 'secret-and-more'],
+    ['a longer value', 'secret-and-more', 'secret'],
+    ['the empty string', '', 'secret'],
+    ['another case', 'Secret', 'secret'],
+    ['a trailing NUL', 'secret\u0000', 'secret'],
+    ['a Unicode look-alike', 'secrеt', 'secret'],
+    ['a different normalisation', 'e\u0301', '\u00e9'],
+  ])('is false for %s', (_, a, b) => {
+    expect(safeEqual(a, b)).toBe(false);
+    expect(safeEqual(b, a)).toBe(false);
+  });
+
+  it('does not throw on inputs of different lengths (timingSafeEqual alone would)', () => {
+    expect(() => safeEqual('a', 'a'.repeat(10_000))).not.toThrow();
+  });
+});
+
+describe('randomId and sha256', () => {
+  it('randomId is url-safe with the requested entropy and never repeats', () => {
+    const ids = new Set(Array.from({ length: 1000 }, () => randomId()));
+    expect(ids.size).toBe(1000);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(Buffer.from(randomId(32), 'base64url')).toHaveLength(32);
+  });
+
+  it('sha256 is the base64url SHA-256', () => {
+    expect(sha256('abc')).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+  });
+});
