@@ -5,10 +5,11 @@ import supertest from 'supertest';
 import { inject } from 'vitest';
 import { type Config, loadConfig } from '../src/config/index.js';
 import type { Clock, Deps } from '../src/context.js';
-import { IpCipher } from '../src/crypto/index.js';
+import { IpCipher, randomId } from '../src/crypto/index.js';
 import { createApp, type Services } from '../src/http/app.js';
 import { createLogger } from '../src/log/index.js';
 import { connectMongo, createRedis, ensureIndexes, redisReady } from '../src/store/index.js';
+import type { User } from '../src/users/index.js';
 
 /** The public origin the test IdP client is registered for (never actually fetched). */
 export const TEST_ORIGIN = 'http://127.0.0.1:4555';
@@ -34,10 +35,24 @@ export interface TestApp {
   redis: Redis;
   clock: TestClock;
   http: ReturnType<typeof supertest>;
+  /** The Koa app itself, e.g. to enumerate its routers' routes. */
+  app: Awaited<ReturnType<typeof createApp>>['app'];
   callback: ReturnType<Awaited<ReturnType<typeof createApp>>['app']['callback']>;
   /** Log lines written by the app, for asserting that no secret leaks. */
   logLines: string[];
   close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** Reuse this MongoDB connection (not closed or dropped by close()). */
+  mongo?: { client: MongoClient; db: Db };
+  /**
+   * A second backend instance: same database name, Redis URL and key prefix as `sharedWith`
+   * (so both see the same MongoDB and Redis), but its own connections, keyring, caches and
+   * pub/sub subscriber, like another server process. Its close() leaves the database to the
+   * first instance. `env` still overrides.
+   */
+  sharedWith?: TestApp;
 }
 
 /**
@@ -45,12 +60,10 @@ export interface TestApp {
  * started. Each call gets its own database and Redis key prefix, so test files can run in
  * parallel without seeing each other's data.
  */
-export async function createTestApp(
-  env: Record<string, string | undefined> = {},
-  options: { mongo?: { client: MongoClient; db: Db } } = {},
-): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string | undefined> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const stack = inject('stack');
   const unique = randomBytes(6).toString('hex');
+  const shared = options.sharedWith?.config;
   const config = loadConfig({
     NODE_ENV: 'test',
     PUBLIC_URL: TEST_ORIGIN,
@@ -69,6 +82,7 @@ export async function createTestApp(
     LOG_LEVEL: 'info',
     RATE_LIMIT_PER_MINUTE: '100000',
     RATE_LIMIT_SIGN_IN_PER_MINUTE: '100000',
+    ...(shared ? { MONGODB_URL: shared.MONGODB_URL, REDIS_URL: shared.REDIS_URL, REDIS_KEY_PREFIX: shared.REDIS_KEY_PREFIX } : {}),
     ...env,
   });
   const logLines: string[] = [];
@@ -90,15 +104,63 @@ export async function createTestApp(
     redis,
     clock,
     http: supertest(callback),
+    app,
     callback,
     logLines,
     async close() {
       close();
       redis.disconnect();
       if (!options.mongo) {
-        await mongo.db.dropDatabase().catch(() => undefined);
+        if (!options.sharedWith) await mongo.db.dropDatabase().catch(() => undefined);
         await mongo.client.close();
       }
     },
   };
+}
+
+/** A user straight in MongoDB (no identity): for tests that need more people than the dev IdP has. */
+export async function createUser(t: TestApp, fields: Partial<Pick<User, 'name' | 'roles' | 'status'>> = {}): Promise<User> {
+  const now = t.clock.now();
+  const user: User = {
+    _id: randomId(),
+    name: fields.name ?? 'Test User',
+    status: fields.status ?? 'active',
+    roles: fields.roles ?? ['user'],
+    tokenVersion: 0,
+    keySalt: IpCipher.newUserSalt(),
+    createdAt: now,
+    updatedAt: now,
+  };
+  if (!(await t.services.users.insertUser(user))) throw new Error('user insert conflict');
+  return user;
+}
+
+/**
+ * A browser session made the way the OIDC callback makes it (SessionService), without the IdP
+ * round trip. Returns the `__Host-gatehouse=…` cookie pair, the token and the session id.
+ */
+export async function startBrowserSession(t: TestApp, user: User): Promise<{ cookie: string; token: string; sessionId: string }> {
+  const fresh = (await t.services.users.findById(user._id)) ?? user;
+  const { record, token } = await t.services.sessions.createBrowserSession(
+    fresh,
+    { requestId: 'test', ip: '127.0.0.1', userAgent: 'vitest' },
+    { providerId: 'dev', upstreamSid: null },
+  );
+  return { cookie: `__Host-gatehouse=${token}`, token, sessionId: record._id };
+}
+
+/** A personal API token made through SessionService (as POST /api/v1/me/api-tokens does). */
+export async function issueApiToken(
+  t: TestApp,
+  user: User,
+  scopes: string[] = ['profile:read', 'sessions:read', 'sessions:revoke'],
+  expiresInDays = 30,
+): Promise<{ token: string; sessionId: string }> {
+  const fresh = (await t.services.users.findById(user._id)) ?? user;
+  const { record, token } = await t.services.sessions.createApiToken(
+    fresh,
+    { requestId: 'test', ip: '127.0.0.1', userAgent: 'vitest' },
+    { name: 'test token', scopes, expiresInDays },
+  );
+  return { token, sessionId: record._id };
 }

@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { createTestApp, type TestApp } from './harness.js';
+import { callbackJson, SecretWatch, startLogin } from './sign-in.js';
 
 /**
  * A small but real OpenID provider over HTTP on localhost whose answers a test can bend, for
@@ -36,7 +38,27 @@ export interface RogueIdp {
   rotateKey(): Promise<void>;
   /** How many times the JWKS was fetched. */
   jwksFetches: number;
+  /** Every ID token the token endpoint handed out, for checking that none leaks into logs. */
+  issuedIdTokens: string[];
   close(): Promise<void>;
+}
+
+/** Where the rogue provider sends the browser back: Gatehouse's callback for provider id `rogue`. */
+export const ROGUE_REDIRECT_URI = 'http://127.0.0.1:4555/auth/rogue/callback';
+
+/** A well-behaved provider: what `behaviour` starts as, for resetting it between tests. */
+export function rogueDefaults(): RogueBehaviour {
+  return defaults();
+}
+
+/** The environment that adds the rogue provider (id `rogue`) beside the dev one. */
+export function rogueProviderEnv(idp: RogueIdp): Record<string, string> {
+  return {
+    OIDC_PROVIDERS: 'dev,rogue',
+    OIDC_ROGUE_ISSUER: idp.issuer,
+    OIDC_ROGUE_CLIENT_ID: idp.clientId,
+    OIDC_ROGUE_CLIENT_SECRET: idp.clientSecret,
+  };
 }
 
 const defaults = (): RogueBehaviour => ({ advertiseIss: true, alg: 'RS256', claims: {}, omit: [], tokenDelayMs: 0 });
@@ -67,6 +89,7 @@ export async function startRogueIdp(options: { redirectUri: string }): Promise<R
     clientSecret,
     behaviour: defaults(),
     jwksFetches: 0,
+    issuedIdTokens: [],
     authorize(authorizationUrl, sub = 'rogue-user-1') {
       const params = authorizationUrl.searchParams;
       const code = randomBytes(16).toString('base64url');
@@ -139,8 +162,7 @@ export async function startRogueIdp(options: { redirectUri: string }): Promise<R
     }
     if (url.pathname === '/token' && req.method === 'POST') {
       const form = new URLSearchParams(await readBody(req));
-      const expectedAuth = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
-      if (req.headers.authorization !== expectedAuth) return json(401, { error: 'invalid_client' });
+      if (!clientAuthenticated(req.headers.authorization, clientId, clientSecret)) return json(401, { error: 'invalid_client' });
       const entry = codes.get(form.get('code') ?? '');
       codes.delete(form.get('code') ?? '');
       if (!entry) return json(400, { error: 'invalid_grant' });
@@ -149,12 +171,9 @@ export async function startRogueIdp(options: { redirectUri: string }): Promise<R
         return json(400, { error: 'invalid_grant', error_description: 'PKCE verification failed' });
       }
       if (idp.behaviour.tokenDelayMs) await new Promise((resolve) => setTimeout(resolve, idp.behaviour.tokenDelayMs));
-      return json(200, {
-        access_token: randomBytes(16).toString('base64url'),
-        token_type: 'Bearer',
-        expires_in: 300,
-        id_token: await idToken(entry),
-      });
+      const id_token = await idToken(entry);
+      idp.issuedIdTokens.push(id_token);
+      return json(200, { access_token: randomBytes(16).toString('base64url'), token_type: 'Bearer', expires_in: 300, id_token });
     }
     json(404, { error: 'not_found' });
   });
@@ -164,8 +183,67 @@ export async function startRogueIdp(options: { redirectUri: string }): Promise<R
   return idp;
 }
 
+/**
+ * client_secret_basic as RFC 6749 §2.3.1 has it: id and secret are form-urlencoded before
+ * base64, so they are decoded before comparing (openid-client sends `rogue%2Dclient`).
+ */
+function clientAuthenticated(header: string | undefined, clientId: string, clientSecret: string): boolean {
+  const [scheme, encoded] = (header ?? '').split(' ');
+  if (scheme !== 'Basic' || !encoded) return false;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return false;
+  const formDecode = (value: string) => decodeURIComponent(value.replace(/\+/g, ' '));
+  try {
+    return formDecode(decoded.slice(0, colon)) === clientId && formDecode(decoded.slice(colon + 1)) === clientSecret;
+  } catch {
+    return false;
+  }
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A rogue provider, an app that trusts it as provider `rogue` (beside dev), and a secret watch. */
+export interface RogueApp {
+  idp: RogueIdp;
+  t: TestApp;
+  watch: SecretWatch;
+  close(): Promise<void>;
+}
+
+export async function startRogueApp(behaviour: Partial<RogueBehaviour> = {}, env: Record<string, string> = {}): Promise<RogueApp> {
+  const idp = await startRogueIdp({ redirectUri: ROGUE_REDIRECT_URI });
+  Object.assign(idp.behaviour, behaviour);
+  const t = await createTestApp({ ...rogueProviderEnv(idp), ...env });
+  const watch = new SecretWatch();
+  watch.add(idp.clientSecret, t.config.providers.find((provider) => provider.id === 'dev')?.clientSecret);
+  return {
+    idp,
+    t,
+    watch,
+    async close() {
+      await t.close();
+      await idp.close();
+    },
+  };
+}
+
+/**
+ * One sign-in at the rogue provider: a fresh browser starts the login, the provider issues a
+ * code for `sub`, `bend` may alter the callback URL, and the browser goes back asking for JSON.
+ * Every secret on the way (state, nonce, verifier, code, ID token) goes to the watch.
+ */
+export async function signInAtRogue({ idp, t, watch }: RogueApp, options: { sub?: string; bend?: (back: URL) => void } = {}) {
+  const started = await startLogin(t, { provider: 'rogue' });
+  await watch.addLogin(t, started);
+  const back = idp.authorize(started.location, options.sub);
+  options.bend?.(back);
+  watch.addCallback(back);
+  const response = await callbackJson(t, back, started.loginCookie);
+  watch.add(...idp.issuedIdTokens);
+  return { started, back, response };
 }

@@ -118,7 +118,10 @@ export async function expectRefused<R extends HttpResult>(t: TestApp, act: () =>
 }
 
 /** The user a successful callback signed in, read from its `login.succeeded` audit entry. */
-export async function signedInUserId(t: TestApp, response: { status: number; text: string; headers: Record<string, unknown> }): Promise<string> {
+export async function signedInUserId(
+  t: TestApp,
+  response: { status: number; text: string; headers: Record<string, unknown> },
+): Promise<string> {
   expect(response.status, response.text).toBe(302);
   const entry = await t.db.collection('audit').findOne({ requestId: response.headers['x-request-id'], action: 'login.succeeded' });
   const actor = String(entry?.actor ?? '');
