@@ -17,8 +17,11 @@ const run = (command, args, extra = {}) => {
   return result.status ?? 1;
 };
 
+// `npm install`, not `npm ci`: the npm 11 of this machine kind writes lockfiles without other
+// platforms' optional packages and then its own `npm ci` refuses them. The lockfile's versions
+// are still the ones installed.
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
-  if (run('npm', ['ci', '--no-audit', '--no-fund']) !== 0) process.exit(1);
+  if (run('npm', ['install', '--no-audit', '--no-fund']) !== 0) process.exit(1);
 }
 
 const failures = [];

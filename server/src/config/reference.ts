@@ -33,8 +33,10 @@ export function renderConfigReference(): string {
 
 /** Replaces the generated block in a document (or appends it when missing). */
 export function spliceConfigReference(document: string): string {
-  const start = document.indexOf(BEGIN);
-  const end = document.indexOf(END);
-  if (start < 0 || end < start) return `${document.trimEnd()}\n\n${renderConfigReference()}\n`;
+  // Any `<!-- config:begin … -->` opens the block (a hand-written placeholder too); the block
+  // ends at the first `<!-- config:end -->` after it.
+  const start = document.indexOf('<!-- config:begin');
+  const end = start < 0 ? -1 : document.indexOf(END, start);
+  if (start < 0 || end < 0) throw new Error('no <!-- config:begin --> … <!-- config:end --> block in the document');
   return document.slice(0, start) + renderConfigReference() + document.slice(end + END.length);
 }

@@ -45,7 +45,7 @@ const SKEW = 30;
  * checked by the caller (RevocationState) on every request, cached or not.
  */
 export class TokenIssuer {
-  private readonly cache = new VerifiedTokenCache<TokenClaims>();
+  private readonly cache = new VerifiedTokenCache<{ claims: TokenClaims; kid: string }>();
 
   constructor(
     private readonly keyring: Keyring,
@@ -87,9 +87,14 @@ export class TokenIssuer {
     if (token.length > MAX_TOKEN_BYTES || !SHAPE.test(token)) throw new AppError('TOKEN_INVALID');
     const cached = this.cache.get(token, nowMs);
     if (cached) {
-      if (cached.type !== type) throw new AppError('TOKEN_INVALID');
-      return cached;
+      // A key pruned since the token was first verified takes its tokens with it (J4).
+      if (cached.claims.type !== type || !this.keyring.verificationKey(cached.kid)) throw new AppError('TOKEN_INVALID');
+      return cached.claims;
     }
+    // We sign JSON.stringify output only: a header or payload that is not exactly that (duplicate
+    // keys, which parsers resolve differently, odd spacing or escapes) was not made here (J15).
+    const [headerPart = '', payloadPart = ''] = token.split('.');
+    if (!isCanonicalJson(headerPart) || !isCanonicalJson(payloadPart)) throw new AppError('TOKEN_INVALID');
     const { typ, audience } = TOKEN_TYPES[type];
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
@@ -118,8 +123,17 @@ export class TokenIssuer {
       throw new AppError('TOKEN_INVALID', { cause: error });
     }
     const claims = toClaims(type, payload, audience, nowMs);
-    this.cache.set(token, claims, claims.exp * 1000);
+    this.cache.set(token, { claims, kid: header.kid }, claims.exp * 1000);
     return claims;
+  }
+}
+
+function isCanonicalJson(segment: string): boolean {
+  try {
+    const text = Buffer.from(segment, 'base64url').toString('utf8');
+    return JSON.stringify(JSON.parse(text)) === text;
+  } catch {
+    return false;
   }
 }
 

@@ -234,10 +234,15 @@ export class RevocationState {
     );
   }
 
+  /**
+   * Fills a missing mirror with what a read found in MongoDB. HSETNX, not HSET: a change that
+   * landed between that read and this write (userChanged overwrites) must not be undone by it.
+   */
   private async mirrorUser(userId: string, facts: UserFacts): Promise<void> {
     await this.redis
       .pipeline()
-      .hset(`auth:user:${userId}`, 'tv', String(facts.tokenVersion), 'status', facts.status)
+      .hsetnx(`auth:user:${userId}`, 'tv', String(facts.tokenVersion))
+      .hsetnx(`auth:user:${userId}`, 'status', facts.status)
       .expire(`auth:user:${userId}`, USER_TTL_SECONDS)
       .exec();
   }
