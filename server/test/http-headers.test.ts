@@ -21,7 +21,7 @@ function expectSecurityHeaders(response: { status: number; headers: Record<strin
   expect(csp).not.toContain('unsafe-eval');
   expect(csp).not.toMatch(/\*/);
   expect(response.headers['x-content-type-options']).toBe('nosniff');
-  expect(response.headers['referrer-policy']).toBe('no-referrer');
+  expect(response.headers['referrer-policy']).toBe('same-origin');
   expect(response.headers['x-frame-options']).toBeDefined();
   expect(response.headers['x-powered-by']).toBeUndefined();
 }

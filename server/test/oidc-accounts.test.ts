@@ -220,7 +220,10 @@ describe('disabled and banned accounts', () => {
     ['banned', 'ACCOUNT_BANNED', 'This account has been banned.'],
   ])('a %s user is refused with %s, a plain-words page, and login.refused audited', async (status, code, sentence) => {
     await t.db.collection('users').updateOne({ _id: aliceId as never }, { $set: { status } });
+    const before = await t.db.collection('users').findOne({ _id: aliceId as never });
     await expectRefused(t, () => devSignIn(t), refusal(code));
+    // The refused sign-in leaves the account as it was (no lastSignInAt, no role remapping).
+    expect(await t.db.collection('users').findOne({ _id: aliceId as never })).toEqual(before);
     const entry = await t.db.collection('audit').findOne({ action: 'login.refused', 'details.reason': code });
     expect(entry?.target).toBe(`user:${aliceId}`);
 

@@ -22,7 +22,9 @@ export function securityHeaders(https: boolean): Step {
     },
     strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     crossOriginEmbedderPolicy: false,
-    referrerPolicy: { policy: 'no-referrer' },
+    // same-origin, not no-referrer: under no-referrer browsers send `Origin: null` on our own form
+    // posts, which the origin check (rightly) refuses; cross-site requests still get no referrer.
+    referrerPolicy: { policy: 'same-origin' },
   });
   return async (ctx, next) => {
     await new Promise<void>((resolve, reject) => setHeaders(ctx.req, ctx.res, (error?: unknown) => (error ? reject(error) : resolve())));

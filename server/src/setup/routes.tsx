@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 import { type SetupBody, setupBodySchema } from '@gatehouse/shared';
 import Router from '@koa/router';
 import { z } from 'zod';

@@ -27,7 +27,8 @@ export interface SignInResolution {
  * only. An email links an identity to an existing account in exactly one case: the account was
  * created by setup or invitation for that email, has never signed in, and the provider says
  * the email is verified (SECURITY.md O12). Otherwise a new account is created, if signup is
- * open and the domain allowed. Status is checked by the caller after resolution.
+ * open and the domain allowed. Status is checked by the caller after resolution;
+ * the sign-in of an account that is not active is not recorded.
  */
 export async function resolveSignIn(
   store: UserStore,
@@ -40,6 +41,8 @@ export async function resolveSignIn(
   if (existing) {
     const user = await store.findById(existing.userId);
     if (!user) throw new AppError('INTERNAL_ERROR', { detail: 'identity without user' });
+    // A refused account is left as it was: no sign-in recorded, no roles remapped.
+    if (user.status !== 'active') return { user, identity: existing, created: false };
     const roles = mapRoles(user.roles, provider, profile.groups);
     await store.recordSignIn(existing._id, user._id, seenClaims(profile), now, roles);
     return { user: { ...user, roles }, identity: existing, created: false };

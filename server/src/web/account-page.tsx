@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 import type { SessionView } from '@gatehouse/shared';
 import { Layout } from './layout.js';
 

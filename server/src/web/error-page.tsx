@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 import { ERROR_CODES, type ErrorCode } from '@gatehouse/shared';
 import { Banner, Layout } from './layout.js';
 

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 import { readFileSync } from 'node:fs';
 import { SCOPES, safeReturnPath } from '@gatehouse/shared';
 import Router from '@koa/router';

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 import { Banner, Layout } from './layout.js';
 
 /** First run: name the owner's email; protected by the bootstrap password. */

@@ -1,0 +1,113 @@
+// The e2e stack: real Redis, FerretDB and development IdP (scripts/stack), the real backend
+// process (server/src/main.ts) on a free port, and Debian's Chromium (installed when missing;
+// Puppeteer never downloads a browser).
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import { freePort, startStack } from '../../scripts/stack/index.mjs';
+
+export interface E2eStack {
+  backendUrl: string;
+  chromium: string;
+  artifacts: string;
+  serverLog: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    e2e: E2eStack;
+  }
+}
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+
+function ensureChromium(log: (line: string) => void): void {
+  if (existsSync(CHROMIUM)) return;
+  log('installing chromium from Debian …');
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [
+    ['apt-get', 'update', '-qq'],
+    ['apt-get', 'install', '-y', '-qq', 'chromium'],
+  ]) {
+    const [command, ...rest] = [...sudo, ...args] as [string, ...string[]];
+    const result = spawnSync(command, rest, { stdio: 'inherit', env });
+    if (result.status !== 0) throw new Error(`${args.join(' ')} failed; install Debian's chromium package`);
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const log = (line: string) => console.log(`[e2e] ${line}`);
+  ensureChromium(log);
+  const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
+  chmodSync(dataDir, 0o755);
+  const artifacts = join(repo, 'e2e', 'artifacts');
+  mkdirSync(artifacts, { recursive: true });
+  const port = await freePort();
+  const backendUrl = `http://localhost:${port}`;
+  const clientSecret = randomBytes(24).toString('base64url');
+  const stack = await startStack({
+    dataDir,
+    persistent: false,
+    ports: {},
+    idp: { clients: [{ client_id: 'gatehouse-e2e', client_secret: clientSecret, redirect_uris: [`${backendUrl}/auth/dev/callback`] }] },
+    log,
+  });
+  const serverLog = join(artifacts, 'server.log');
+  const out = openSync(serverLog, 'w');
+  let backend: ChildProcess | undefined;
+  try {
+    backend = spawn(process.execPath, ['--import', 'tsx', '--conditions=gatehouse-source', 'server/src/main.ts'], {
+      cwd: repo,
+      stdio: ['ignore', out, out],
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        PORT: String(port),
+        PUBLIC_URL: backendUrl,
+        MONGODB_URL: `${stack.mongoUrl}/e2e`,
+        REDIS_URL: stack.redisUrl,
+        MASTER_KEY: randomBytes(32).toString('base64url'),
+        OIDC_PROVIDERS: 'dev',
+        OIDC_DEV_ISSUER: stack.idpIssuer,
+        OIDC_DEV_CLIENT_ID: 'gatehouse-e2e',
+        OIDC_DEV_CLIENT_SECRET: clientSecret,
+        OIDC_DEV_NAME: 'Development IdP',
+        OIDC_DEV_SCOPES: 'openid email profile groups',
+        OIDC_DEV_ADMIN_GROUPS: 'admins',
+      },
+    });
+    stack.track(backend);
+    await waitUntilReady(`${backendUrl}/readyz`, backend);
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  project.provide('e2e', { backendUrl, chromium: CHROMIUM, artifacts, serverLog });
+  return async () => {
+    backend?.kill('SIGTERM');
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}
+
+async function waitUntilReady(url: string, backend: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (backend.exitCode !== null) throw new Error(`the backend exited with ${backend.exitCode}; see e2e/artifacts/server.log`);
+    if (
+      await fetch(url).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not become ready; see e2e/artifacts/server.log`);
+}

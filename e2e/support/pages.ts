@@ -1,0 +1,66 @@
+import type { Page } from 'puppeteer-core';
+
+/** Gatehouse's sign-in page. */
+export class SignInPage {
+  constructor(private readonly page: Page) {}
+
+  async open(backendUrl: string): Promise<this> {
+    await this.page.goto(`${backendUrl}/sign-in`);
+    return this;
+  }
+
+  async continueWith(providerName: string): Promise<DevIdpLoginPage> {
+    const [link] = await this.page.$$(`xpath/.//a[contains(., "Continue with ${providerName}")]`);
+    if (!link) throw new Error(`no "Continue with ${providerName}" button`);
+    await Promise.all([this.page.waitForNavigation(), link.click()]);
+    return new DevIdpLoginPage(this.page);
+  }
+}
+
+/** The development identity provider's login form. */
+export class DevIdpLoginPage {
+  constructor(private readonly page: Page) {}
+
+  async signIn(login: string, password: string): Promise<AccountPage> {
+    await this.page.type('input[name="login"]', login);
+    await this.page.type('input[name="password"]', password);
+    await Promise.all([this.page.waitForNavigation(), this.page.click('#submit')]);
+    await this.page.waitForSelector('#sessions-heading');
+    return new AccountPage(this.page);
+  }
+}
+
+/** The account page: who you are and your sessions. */
+export class AccountPage {
+  constructor(readonly page: Page) {}
+
+  heading(): Promise<string> {
+    return this.page.$eval('h1', (element) => element.textContent ?? '');
+  }
+
+  /** Session rows as the person sees them. */
+  sessions(): Promise<{ id: string; text: string; current: boolean }[]> {
+    return this.page.$$eval('tr[data-session-id]', (rows) =>
+      rows.map((row) => ({
+        id: row.getAttribute('data-session-id') ?? '',
+        text: row.textContent ?? '',
+        current: row.querySelector('.badge') !== null,
+      })),
+    );
+  }
+
+  async revoke(sessionId: string): Promise<void> {
+    await this.page.click(`button[data-action="revoke"][data-session-id="${sessionId}"]`);
+    await this.page.waitForFunction((id) => !document.querySelector(`tr[data-session-id="${id}"]`), {}, sessionId);
+  }
+
+  async signOutEverywhereElse(): Promise<string> {
+    await this.page.click('button[data-action="revoke-others"]');
+    await this.page.waitForFunction(() => !document.getElementById('account-status')?.hidden);
+    return this.page.$eval('#account-status', (element) => element.textContent ?? '');
+  }
+
+  async signOut(): Promise<void> {
+    await Promise.all([this.page.waitForNavigation(), this.page.click('form[action="/auth/logout"] button')]);
+  }
+}
