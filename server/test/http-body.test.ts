@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHttpServer, SERVER_TIMEOUTS } from '../src/http/server.js';
 import { createTestApp, TEST_FIRST_RUN_PASSWORD, type TestApp } from './harness.js';
-import { csrfTokenOf, expectProblem, expectStillServing, SecretWatch, sessionAlive } from './http-checks.js';
+import { csrfTokenOf, expectProblem, expectStillServing, SecretWatch, sessionAlive, signedInApp } from './http-checks.js';
 import { ALICE, signIn } from './sign-in.js';
 
 const watch = new SecretWatch();
@@ -230,11 +230,7 @@ describe('N4 malformed JSON and wrong content types', () => {
   let alice: string;
   let csrf: string;
   beforeAll(async () => {
-    t = watch.track(await createTestApp());
-    alice = (await signIn(t, ALICE)).sessionCookie;
-    csrf = await csrfTokenOf(t, alice);
-    watch.add('session cookie', alice);
-    watch.add('csrf token', csrf);
+    ({ t, alice, csrf } = await signedInApp(watch));
   });
 
   it.each([

@@ -4,7 +4,8 @@
 import { ERROR_CODES, type ErrorCode } from '@gatehouse/shared';
 import type { Response } from 'supertest';
 import { expect } from 'vitest';
-import type { TestApp } from './harness.js';
+import { createTestApp, type TestApp } from './harness.js';
+import { ALICE, signIn } from './sign-in.js';
 
 /** Words that only appear when a stack trace, a driver or a parser leaks into a response. */
 const INTERNALS =
@@ -104,6 +105,19 @@ export class SecretWatch {
   async closeAll(): Promise<void> {
     await Promise.all(this.apps.map((t) => t.close()));
   }
+}
+
+/**
+ * A fresh app with Alice signed in and her CSRF token, both registered with the watch so the
+ * file's final leak scan looks for them.
+ */
+export async function signedInApp(watch: SecretWatch): Promise<{ t: TestApp; alice: string; csrf: string }> {
+  const t = watch.track(await createTestApp());
+  const alice = (await signIn(t, ALICE)).sessionCookie;
+  const csrf = await csrfTokenOf(t, alice);
+  watch.add('session cookie', alice);
+  watch.add('csrf token', csrf);
+  return { t, alice, csrf };
 }
 
 /** `csrf` value of the sign-out form on the account page of a signed-in session. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../src/http/server.js';
 import { connectMongo } from '../src/store/index.js';
 import { createTestApp, TEST_FIRST_RUN_PASSWORD, type TestApp } from './harness.js';
-import { csrfTokenOf, expectErrorPage, expectProblem, expectStillServing, SecretWatch, sessionAlive } from './http-checks.js';
+import { expectErrorPage, expectProblem, expectStillServing, SecretWatch, sessionAlive, signedInApp } from './http-checks.js';
 import { ALICE, signIn } from './sign-in.js';
 
 const watch = new SecretWatch();
@@ -18,11 +18,7 @@ let t: TestApp;
 let alice: string;
 let csrf: string;
 beforeAll(async () => {
-  t = watch.track(await createTestApp());
-  alice = (await signIn(t, ALICE)).sessionCookie;
-  csrf = await csrfTokenOf(t, alice);
-  watch.add('session cookie', alice);
-  watch.add('csrf token', csrf);
+  ({ t, alice, csrf } = await signedInApp(watch));
 });
 
 describe('unknown routes and wrong methods', () => {

@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../src/crypto/index.js';
 import { createTestApp, TEST_FIRST_RUN_PASSWORD, type TestApp } from './harness.js';
 import {
-  csrfTokenOf,
   expectErrorPage,
   expectNoInternals,
   expectProblem,
   expectStillServing,
   SecretWatch,
   sessionAlive,
+  signedInApp,
 } from './http-checks.js';
 import { ALICE, signIn, startLogin } from './sign-in.js';
 
@@ -238,11 +238,7 @@ describe('N2 prototype pollution', () => {
   let alice: string;
   let csrf: string;
   beforeAll(async () => {
-    t = watch.track(await createTestApp());
-    alice = (await signIn(t, ALICE)).sessionCookie;
-    csrf = await csrfTokenOf(t, alice);
-    watch.add('session cookie', alice);
-    watch.add('csrf token', csrf);
+    ({ t, alice, csrf } = await signedInApp(watch));
   });
 
   it.each([
@@ -306,11 +302,7 @@ describe('N1 and N2 in the session and token APIs', () => {
   let alice: string;
   let csrf: string;
   beforeAll(async () => {
-    t = watch.track(await createTestApp());
-    alice = (await signIn(t, ALICE)).sessionCookie;
-    csrf = await csrfTokenOf(t, alice);
-    watch.add('session cookie', alice);
-    watch.add('csrf token', csrf);
+    ({ t, alice, csrf } = await signedInApp(watch));
   });
 
   /** A cookie-authenticated JSON API call from our own page (origin + CSRF header). */
@@ -390,11 +382,7 @@ describe('N12 duplicated parameters', () => {
   let alice: string;
   let csrf: string;
   beforeAll(async () => {
-    t = watch.track(await createTestApp());
-    alice = (await signIn(t, ALICE)).sessionCookie;
-    csrf = await csrfTokenOf(t, alice);
-    watch.add('session cookie', alice);
-    watch.add('csrf token', csrf);
+    ({ t, alice, csrf } = await signedInApp(watch));
   });
 
   it.each([
