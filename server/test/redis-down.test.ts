@@ -1,96 +1,10 @@
-// SECURITY.md O17, B1, B2 and DESIGN.md "Failure policy": with Redis gone (stopped, or frozen
-// with SIGSTOP) sign-in fails closed and fast — 503 DEPENDENCY_UNAVAILABLE, no session — and
-// recovers on its own once Redis is back. This file runs its own redis-server: the shared
-// one serves the other test files and must never be stopped.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { connect } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/stack/index.mjs';
+import { DedicatedRedis, waitUntil } from './dedicated-redis.js';
 import { createTestApp, type TestApp } from './harness.js';
 import { ALICE, authorizeAtIdp, callbackJson, cookieFrom, SESSION_COOKIE, SecretWatch, signIn, startLogin } from './sign-in.js';
 
 /** The bound of the requirement: a request during the outage is answered within this. */
 const FAIL_FAST_MS = 1_000;
-
-/** Resolves true when a bare PING on the port gets +PONG within 500 ms. */
-function pings(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    let reply = '';
-    socket.setTimeout(500, () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk;
-      if (reply.includes('\r\n')) {
-        socket.destroy();
-        resolve(reply.startsWith('+PONG'));
-      }
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** Polls `probe` every 100 ms until it is true; fails after `timeoutMs`. */
-async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (await probe()) return Date.now() - started;
-    await sleep(100);
-  }
-  throw new Error(`${what} not within ${timeoutMs} ms`);
-}
-
-/** A throw-away redis-server on its own port that a test may stop, freeze and restart. */
-class DedicatedRedis {
-  private child: ChildProcess | null = null;
-  private constructor(readonly port: number) {}
-
-  static async start(): Promise<DedicatedRedis> {
-    const redis = new DedicatedRedis(await freePort());
-    await redis.restart();
-    return redis;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async restart(): Promise<void> {
-    // biome-ignore format: flag/value pairs read best on one line
-    const args = ['--bind', '127.0.0.1', '--port', String(this.port), '--save', '', '--appendonly', 'no', '--dir', '/tmp'];
-    const child = spawn('redis-server', args, { stdio: 'ignore' });
-    this.child = child;
-    // Should the worker die before afterAll, don't leave the server behind.
-    const killOnExit = () => child.kill('SIGKILL');
-    process.once('exit', killOnExit);
-    child.once('exit', () => process.off('exit', killOnExit));
-    await waitUntil('redis-server answering PING', () => pings(this.port), 10_000);
-  }
-
-  /** SIGTERM and wait for the process to be gone. */
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGCONT'); // a frozen server can't act on SIGTERM
-    child.kill('SIGTERM');
-    await Promise.race([exited, sleep(5_000).then(() => child.kill('SIGKILL'))]);
-    this.child = null;
-  }
-
-  freeze(): void {
-    this.child?.kill('SIGSTOP');
-  }
-
-  thaw(): void {
-    this.child?.kill('SIGCONT');
-  }
-}
 
 describe('sign-in while Redis is down', () => {
   let redis: DedicatedRedis;

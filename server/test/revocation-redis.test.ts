@@ -1,76 +1,10 @@
-// SECURITY.md J18 / B3 and DESIGN.md "Failure policy": revoked tokens stay revoked when Redis
-// loses its data (FLUSHALL, or a restart without persistence) — the epoch key is gone, so the
-// service rebuilds the denylist and revoked sessions from MongoDB before it trusts a miss. When
-// Redis is unreachable the check reads MongoDB (revoked still refused, good still accepted);
-// when MongoDB is unreachable too, 503. A revocation made while Redis is unreachable holds once
-// Redis is back.
-//
-// This file runs its own redis-server (the shared one must never be flushed or stopped), and
-// reaches it and FerretDB through small TCP proxies it can cut, like a network partition.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../scripts/stack/index.mjs';
 import type { User } from '../src/users/index.js';
+import { DedicatedRedis, waitUntil } from './dedicated-redis.js';
 import { createTestApp, createUser, issueApiToken, startBrowserSession, TEST_ORIGIN, type TestApp } from './harness.js';
 import { expectProblem } from './http-checks.js';
-
-/** Polls `probe` every 100 ms until it is true; fails after `timeoutMs`. */
-async function waitUntil(what: string, probe: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (await probe()) return;
-    await sleep(100);
-  }
-  throw new Error(`${what} not within ${timeoutMs} ms`);
-}
-
-/** A throw-away redis-server without persistence: a restart loses every key. */
-class DedicatedRedis {
-  private child: ChildProcess | null = null;
-  private constructor(readonly port: number) {}
-
-  static async start(): Promise<DedicatedRedis> {
-    const redis = new DedicatedRedis(await freePort());
-    await redis.restart();
-    return redis;
-  }
-
-  async restart(): Promise<void> {
-    // biome-ignore format: flag/value pairs read best on one line
-    const args = ['--bind', '127.0.0.1', '--port', String(this.port), '--save', '', '--appendonly', 'no', '--dir', '/tmp'];
-    this.child = spawn('redis-server', args, { stdio: 'ignore' });
-    const probe = new Redis(this.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    await waitUntil(
-      'redis-server answering PING',
-      () =>
-        probe
-          .connect()
-          .then(() => probe.ping().then((pong) => pong === 'PONG'))
-          .catch(() => false),
-      10_000,
-    );
-    probe.disconnect();
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await Promise.race([exited, sleep(5_000).then(() => child.kill('SIGKILL'))]);
-    this.child = null;
-  }
-
-  /** A direct client (not through the proxy), for FLUSHALL and inspection. */
-  client(): Redis {
-    return new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
-  }
-}
 
 /** A TCP proxy the test can cut (every connection dropped, new ones refused) and restore. */
 class TcpProxy {
