@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, message: 'Not found.' },
   PROVIDER_UNKNOWN: { status: 404, message: 'This sign-in provider is not configured.' },
   SESSION_NOT_FOUND: { status: 404, message: 'No such session.' },
+  USER_STATUS_CONFLICT: { status: 409, message: 'The account is not in a state that allows this change.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed here.' },
   NOT_ACCEPTABLE: { status: 406, message: 'No acceptable representation.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },

@@ -125,3 +125,25 @@ export const tokenRequestSchema = z.strictObject({
   token_type_hint: z.string().max(64).optional(),
   client_id: z.string().max(128).optional(),
 });
+
+/** `GET /api/v1/admin/users` */
+export const adminUserQuerySchema = z.strictObject({
+  q: z.string().trim().max(100).optional(),
+  status: userStatusSchema.optional(),
+  role: roleSchema.optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+export type AdminUserQuery = z.infer<typeof adminUserQuerySchema>;
+
+/** A user as an admin sees it. */
+export const adminUserViewSchema = z.object({
+  id: z.string(),
+  email: z.string().nullable(),
+  name: z.string(),
+  status: userStatusSchema,
+  roles: z.array(roleSchema),
+  createdAt: z.string(),
+  lastSignInAt: z.string().nullable(),
+});
+export type AdminUserView = z.infer<typeof adminUserViewSchema>;

@@ -4,6 +4,7 @@ export const SCOPES = {
   'sessions:read': 'List your sessions and paired devices.',
   'sessions:revoke': 'Revoke your sessions and paired devices.',
   'activity:read': 'Read your recent security activity.',
+  'admin:users': 'Manage users: search, disable, ban, sign out everywhere (admins only).',
 } as const;
 
 export type Scope = keyof typeof SCOPES;

@@ -3,10 +3,12 @@ import { AuditLog } from '../audit/index.js';
 import { loadConfig } from '../config/index.js';
 import { systemClock } from '../context.js';
 import { IpCipher } from '../crypto/index.js';
+import { createApp } from '../http/app.js';
 import { createLogger } from '../log/index.js';
 import { connectMongo, createRedis, ensureIndexes, redisReady } from '../store/index.js';
 import { longestTokenLifetimeMs } from '../tokens/lifetimes.js';
 import { runKeysCommand } from './keys.js';
+import { runUsersCommand } from './users.js';
 
 const USAGE = `usage: gatehouse <command>
 
@@ -14,6 +16,13 @@ const USAGE = `usage: gatehouse <command>
   keys rotate               make a new active key; the previous one stays trusted until pruned
   keys prune                drop retired keys older than the longest token lifetime
   keys import <file>        bring an existing P-256 key (PKCS#8 PEM or private JWK) in as the active key
+  users list [search]       users, optionally those whose email or name starts with <search>
+  users show <user>         one user with identities, sessions and recent events (<user>: id or email)
+  users disable <user>      stop the account everywhere at once (every session and token)
+  users enable <user>       let a disabled account sign in again
+  users ban <user>          like disable, and refuse the person's verified emails through any identity
+  users unban <user>        lift a ban
+  users revoke-all <user>   sign the account out everywhere (every token dies)
 
 The environment is the server's (MONGODB_URL, REDIS_URL, MASTER_KEY, …).`;
 
@@ -35,8 +44,16 @@ async function main(argv: string[]): Promise<number> {
     const deps = { config, log, db, redis, clock: systemClock, ipCipher: new IpCipher(config.masterKey) };
     const audit = new AuditLog(deps);
     const [area, ...rest] = positionals;
-    if (area !== 'keys') throw new Error(USAGE);
-    const { lines } = await runKeysCommand(deps, audit, rest, longestTokenLifetimeMs(config));
+    let lines: string[];
+    if (area === 'keys') ({ lines } = await runKeysCommand(deps, audit, rest, longestTokenLifetimeMs(config)));
+    else if (area === 'users') {
+      const app = await createApp(deps);
+      try {
+        ({ lines } = await runUsersCommand(app.services, rest));
+      } finally {
+        app.close();
+      }
+    } else throw new Error(USAGE);
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   } finally {

@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import Koa from 'koa';
+import { AdminService, adminRoutes } from '../admin/index.js';
 import { AuditLog } from '../audit/index.js';
 import type { Deps } from '../context.js';
 import { AppError } from '../errors/index.js';
@@ -32,6 +33,7 @@ import type { AppState } from './state.js';
 /** The services behind the routes, exposed so tests and the CLI can reach them. */
 export interface Services {
   audit: AuditLog;
+  admin: AdminService;
   keyring: Keyring;
   issuer: TokenIssuer;
   revocation: RevocationState;
@@ -59,12 +61,13 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
   const authenticator = new Authenticator(issuer, revocation);
   const users = new UserStore(deps.db);
   const sessions = new SessionService(deps, users, issuer, authenticator, revocation);
+  const admin = new AdminService(deps, users, sessions, revocation, audit);
   const subscriber = listenForInvalidation(deps.redis, config.REDIS_KEY_PREFIX, log, () => keyring.reload());
   const providers = new ProviderRegistry(config, deps.log);
   const signIn = new SignInService(deps, providers, new LoginStateStore(deps.redis, config.OIDC_STATE_TTL_SECONDS), sessions, audit);
   const setup = new SetupService(deps, audit);
   const csrf = new CsrfTokens(config.masterKey);
-  const services: Services = { audit, keyring, issuer, revocation, authenticator, sessions, users, providers, signIn, setup, csrf };
+  const services: Services = { audit, admin, keyring, issuer, revocation, authenticator, sessions, users, providers, signIn, setup, csrf };
   const credentialDeps = { sessions, authenticator, csrf, publicOrigin: config.publicOrigin };
 
   const onTrip = (name: string) => (ip: string) =>
@@ -107,6 +110,7 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
       bodyLimit: config.BODY_LIMIT_BYTES,
       apiTokenMaxDays: config.API_TOKEN_MAX_DAYS,
     }),
+    adminRoutes({ ...credentialDeps, admin, users }),
     tokenRoutes({
       keyring,
       authenticator,

@@ -9,6 +9,7 @@ export const COLLECTIONS = {
   system: 'system',
   keys: 'keys',
   revokedTokens: 'revoked_tokens',
+  bans: 'bans',
 } as const;
 
 /**

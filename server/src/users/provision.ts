@@ -48,6 +48,9 @@ export async function resolveSignIn(
     return { user: { ...user, roles }, identity: existing, created: false };
   }
 
+  // A banned person cannot come back through another identity with the same verified email.
+  if (profile.email && profile.emailVerified && (await store.isBanned(profile.email))) throw new AppError('ACCOUNT_BANNED');
+
   const invited = await findPendingAccount(store, profile);
   if (invited) {
     const claimed = await store.claimPending(invited._id, now);

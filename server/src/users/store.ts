@@ -44,10 +44,17 @@ export interface Identity {
 export class UserStore {
   readonly users: Collection<User>;
   readonly identities: Collection<Identity>;
+  private readonly bans: Collection<{ _id: string }>;
 
   constructor(db: Db) {
     this.users = db.collection<User>(COLLECTIONS.users);
     this.identities = db.collection<Identity>(COLLECTIONS.identities);
+    this.bans = db.collection<{ _id: string }>(COLLECTIONS.bans);
+  }
+
+  /** Whether a canonical email belongs to a banned account (a ban follows the person). */
+  async isBanned(email: string): Promise<boolean> {
+    return (await guardStore(() => this.bans.findOne({ _id: email }))) !== null;
   }
 
   findById(id: string): Promise<User | null> {

@@ -1,0 +1,3 @@
+/** Central account control: admins and operators stop or restore accounts everywhere at once. */
+export { adminRoutes } from './routes.js';
+export { type Actor, AdminService, actorName, type StatusChange } from './service.js';

@@ -1,0 +1,169 @@
+import type { AdminUserQuery, AdminUserView, AuditAction, UserStatus } from '@gatehouse/shared';
+import type { Filter } from 'mongodb';
+import type { AuditLog } from '../audit/index.js';
+import type { Deps, RequestMeta } from '../context.js';
+import { AppError, guardStore } from '../errors/index.js';
+import type { SessionService } from '../sessions/index.js';
+import { COLLECTIONS } from '../store/index.js';
+import type { RevocationState } from '../tokens/index.js';
+import type { User, UserStore } from '../users/index.js';
+
+/** Who performs an admin action: a signed-in admin or owner, or an operator's shell (`cli`). */
+export type Actor = { kind: 'user'; user: User } | { kind: 'cli' };
+
+const TRANSITIONS: Record<'disable' | 'enable' | 'ban' | 'unban', { to: UserStatus; from: UserStatus[]; action: AuditAction }> = {
+  disable: { to: 'disabled', from: ['active'], action: 'user.disabled' },
+  enable: { to: 'active', from: ['disabled'], action: 'user.enabled' },
+  ban: { to: 'banned', from: ['active', 'disabled'], action: 'user.banned' },
+  unban: { to: 'active', from: ['banned'], action: 'user.unbanned' },
+};
+export type StatusChange = keyof typeof TRANSITIONS;
+
+/**
+ * Central account control. Stopping an account (disable, ban) is one call: MongoDB first (the
+ * status and a bumped tokenVersion, so every token of every type dies at once; every session
+ * marked revoked), then the Redis mirror and the announcement to every instance — all before
+ * the call returns, so the next request anywhere is refused. A ban also records the account's
+ * verified emails, so the person cannot come back through another identity.
+ */
+export class AdminService {
+  constructor(
+    private readonly deps: Deps,
+    private readonly users: UserStore,
+    private readonly sessions: SessionService,
+    private readonly revocation: RevocationState,
+    private readonly audit: AuditLog,
+  ) {}
+
+  async changeStatus(actor: Actor, targetId: string, change: StatusChange, meta?: RequestMeta): Promise<User> {
+    const target = await this.users.findById(targetId);
+    if (!target) throw new AppError('NOT_FOUND');
+    assertMayAct(actor, target);
+    const { to, from, action } = TRANSITIONS[change];
+    if (!from.includes(target.status)) throw new AppError('USER_STATUS_CONFLICT');
+    const now = this.deps.clock.now();
+    const stopping = to !== 'active';
+    const updated = await guardStore(() =>
+      this.users.users.findOneAndUpdate(
+        { _id: targetId, status: target.status },
+        { $set: { status: to, updatedAt: now }, ...(stopping ? { $inc: { tokenVersion: 1 } } : {}) },
+        { returnDocument: 'after' },
+      ),
+    );
+    if (!updated) throw new AppError('USER_STATUS_CONFLICT'); // changed concurrently: the caller re-reads
+    if (change === 'ban') await this.recordBan(updated, now);
+    if (change === 'unban') await guardStore(() => this.deps.db.collection(COLLECTIONS.bans).deleteMany({ userId: targetId }));
+    await this.revocation.userChanged(targetId, { tokenVersion: updated.tokenVersion, status: updated.status });
+    const revoked = stopping ? await this.sessions.revokeOthers(targetId, null, `admin_${change}`) : 0;
+    await this.audit.record(
+      { action, outcome: 'success', actor: actorName(actor), target: `user:${targetId}`, details: { status: to, count: revoked } },
+      meta,
+    );
+    return updated;
+  }
+
+  /** Users matching a search (email or name prefix, case-insensitive), a status and a role. */
+  async search(query: AdminUserQuery): Promise<{ users: AdminUserView[]; next: string | null }> {
+    const filter: Filter<User> = {};
+    if (query.q) {
+      const prefix = new RegExp(`^${escapeRegExp(query.q.toLowerCase())}`);
+      filter.$or = [{ email: prefix }, { name: new RegExp(`^${escapeRegExp(query.q)}`, 'i') }];
+    }
+    if (query.status) filter.status = query.status;
+    if (query.role) filter.roles = query.role;
+    if (query.cursor) filter._id = { $gt: decodeCursor(query.cursor) };
+    const found = await guardStore(() =>
+      this.users.users
+        .find(filter)
+        .sort({ _id: 1 })
+        .limit(query.limit + 1)
+        .toArray(),
+    );
+    const page = found.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return { users: page.map(toView), next: found.length > query.limit && last ? Buffer.from(last._id).toString('base64url') : null };
+  }
+
+  /** One user with their identities, active sessions and recent audit events. */
+  async detail(userId: string) {
+    const user = await this.users.findById(userId);
+    if (!user) throw new AppError('NOT_FOUND');
+    const [identities, { sessions }, events] = await Promise.all([
+      this.users.listIdentities(userId),
+      this.sessions.listForUser(user, null, 100),
+      guardStore(() =>
+        this.deps.db
+          .collection(COLLECTIONS.audit)
+          .find({ $or: [{ target: `user:${userId}` }, { actor: `user:${userId}` }] }, { projection: { ip: 0, ipIndex: 0, ipKey: 0 } })
+          .sort({ time: -1 })
+          .limit(20)
+          .toArray(),
+      ),
+    ]);
+    return {
+      user: toView(user),
+      identities: identities.map((identity) => ({
+        provider: identity.providerId,
+        issuer: identity.iss,
+        email: identity.email,
+        emailVerified: identity.emailVerified,
+        lastSignInAt: identity.lastSignInAt.toISOString(),
+      })),
+      // Admins see devices and times, not IP addresses: those are shown only to their own user.
+      sessions: sessions.map((session) => ({ ...session, ip: null })),
+      events: events.map((event) => ({
+        time: (event.time as Date).toISOString(),
+        action: event.action as string,
+        outcome: event.outcome as string,
+        actor: event.actor as string,
+        target: (event.target as string | null) ?? null,
+      })),
+    };
+  }
+
+  private async recordBan(user: User, at: Date): Promise<void> {
+    const identities = await this.users.listIdentities(user._id);
+    const emails = new Set([user.email, ...identities.filter((i) => i.emailVerified).map((i) => i.email)].filter((e): e is string => !!e));
+    const bans = this.deps.db.collection<{ _id: string; userId: string; at: Date }>(COLLECTIONS.bans);
+    for (const email of emails) {
+      await guardStore(() => bans.updateOne({ _id: email }, { $set: { userId: user._id, at } }, { upsert: true }));
+    }
+  }
+}
+
+/** An admin cannot act on an owner or on themself; only owners act on other admins. */
+function assertMayAct(actor: Actor, target: User): void {
+  if (actor.kind === 'cli') return;
+  const roles = actor.user.roles;
+  if (!roles.includes('admin') && !roles.includes('owner')) throw new AppError('FORBIDDEN');
+  if (actor.user._id === target._id) throw new AppError('FORBIDDEN', { detail: 'You cannot change your own account here.' });
+  if (target.roles.includes('owner')) throw new AppError('FORBIDDEN');
+  if (target.roles.includes('admin') && !roles.includes('owner')) throw new AppError('FORBIDDEN');
+}
+
+export function actorName(actor: Actor): string {
+  return actor.kind === 'cli' ? 'cli' : `user:${actor.user._id}`;
+}
+
+function toView(user: User): AdminUserView {
+  return {
+    id: user._id,
+    email: user.email ?? null,
+    name: user.name,
+    status: user.status,
+    roles: user.roles,
+    createdAt: user.createdAt.toISOString(),
+    lastSignInAt: user.lastSignInAt?.toISOString() ?? null,
+  };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id))
+    throw new AppError('VALIDATION_FAILED', { issues: [{ path: 'cursor', message: 'Not a valid cursor.' }] });
+  return id;
+}
