@@ -24,6 +24,27 @@ if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
   if (run('npm', ['install', '--no-audit', '--no-fund']) !== 0) process.exit(1);
 }
 
+// System packages and the FerretDB build, once and in order, before the test projects start
+// their global setups in parallel (two concurrent apt-gets would fight over the dpkg lock).
+const prepareDir = mkdtempSync(join(tmpdir(), 'gatehouse-prepare-'));
+try {
+  const { aptInstall, buildFerretdb, findPostgresBin, which } = await import('./stack/index.mjs');
+  const say = (line) => process.stdout.write(`prepare: ${line}\n`);
+  const missing = [
+    ...(which('redis-server') ? [] : ['redis-server']),
+    ...(findPostgresBin() ? [] : ['postgresql']),
+    ...(existsSync('/usr/bin/chromium') ? [] : ['chromium']),
+  ];
+  if (missing.length) await aptInstall(missing, { logsDir: prepareDir, log: say });
+  await buildFerretdb({ logsDir: prepareDir, log: say });
+} catch (error) {
+  process.stderr.write(`preparing the test machine failed: ${error.message}\n`);
+  process.stdout.write('0 passed, 1 failed\n');
+  process.exit(1);
+} finally {
+  rmSync(prepareDir, { recursive: true, force: true });
+}
+
 const failures = [];
 if (run('npm', ['run', '-s', 'lint']) !== 0) failures.push('lint');
 if (run('npm', ['run', '-s', 'typecheck']) !== 0) failures.push('typecheck');

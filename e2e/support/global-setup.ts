@@ -1,14 +1,14 @@
 // The e2e stack: real Redis, FerretDB and development IdP (scripts/stack), the real backend
 // process (server/src/main.ts) on a free port, and Debian's Chromium (installed when missing;
 // Puppeteer never downloads a browser).
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { freePort, startStack } from '../../scripts/stack/index.mjs';
+import { aptInstall, freePort, startStack } from '../../scripts/stack/index.mjs';
 
 export interface E2eStack {
   backendUrl: string;
@@ -26,26 +26,16 @@ declare module 'vitest' {
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
 
-function ensureChromium(log: (line: string) => void): void {
+async function ensureChromium(log: (line: string) => void, logsDir: string): Promise<void> {
   if (existsSync(CHROMIUM)) return;
-  log('installing chromium from Debian …');
-  const sudo = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [
-    ['apt-get', 'update', '-qq'],
-    ['apt-get', 'install', '-y', '-qq', 'chromium'],
-  ]) {
-    const [command, ...rest] = [...sudo, ...args] as [string, ...string[]];
-    const result = spawnSync(command, rest, { stdio: 'inherit', env });
-    if (result.status !== 0) throw new Error(`${args.join(' ')} failed; install Debian's chromium package`);
-  }
+  await aptInstall(['chromium'], { logsDir, log });
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const log = (line: string) => console.log(`[e2e] ${line}`);
-  ensureChromium(log);
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
   chmodSync(dataDir, 0o755);
+  await ensureChromium(log, dataDir);
   const artifacts = join(repo, 'e2e', 'artifacts');
   mkdirSync(artifacts, { recursive: true });
   const port = await freePort();

@@ -37,3 +37,10 @@ export function freePort(): Promise<number>;
 export function buildFerretdb(options: { logsDir: string; log: (line: string) => void }): Promise<string>;
 /** Where the FerretDB binary for the current sources is cached. */
 export function ferretdbBinaryPath(): string;
+
+/** apt-get installs Debian packages (update once per process; sudo -n when not root). */
+export function aptInstall(packages: string[], options: { logsDir: string; log: (line: string) => void }): Promise<void>;
+/** The absolute path of a command on PATH, or null. */
+export function which(command: string): string | null;
+/** The highest installed PostgreSQL bin directory, or null. */
+export function findPostgresBin(): string | null;

@@ -10,6 +10,7 @@ import { startPostgres } from './postgres.mjs';
 import { assertPortFree, freePort } from './proc.mjs';
 import { startRedis } from './redis.mjs';
 
+export { aptInstall, findPostgresBin, which } from './apt.mjs';
 export { buildFerretdb, ferretdbBinaryPath } from './ferretdb.mjs';
 export { freePort } from './proc.mjs';
 
