@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { AuditSealer } from './audit/index.js';
 import { loadConfig } from './config/index.js';
 import { systemClock } from './context.js';
 import { IpCipher } from './crypto/index.js';
@@ -24,14 +25,10 @@ async function main() {
   const { client: mongo, db } = await connectMongo(config.MONGODB_URL, config.MONGODB_TIMEOUT_MS);
   await ensureIndexes(db);
 
-  const { app, close: closeApp } = await createApp({
-    config,
-    log,
-    db,
-    redis,
-    clock: systemClock,
-    ipCipher: new IpCipher(config.masterKey),
-  });
+  const deps = { config, log, db, redis, clock: systemClock, ipCipher: new IpCipher(config.masterKey) };
+  const { app, close: closeApp } = await createApp(deps);
+  // Every instance runs a sealer; the lease lets one at a time extend the audit chain.
+  const stopSealer = new AuditSealer(deps).start(5_000);
   const stopSweeper = startSweeper(db, systemClock, log, 10 * 60_000);
   // Slow or never-finished uploads are cut off (SECURITY.md N3); keep-alive stays short.
   const server = createHttpServer(app.callback());
@@ -51,6 +48,7 @@ async function main() {
     await once(server, 'close').catch(() => undefined);
     closeApp();
     stopSweeper();
+    stopSealer();
     await Promise.allSettled([redis.quit(), mongo.close()]);
     log.info('server.stopped');
     process.exit(0);

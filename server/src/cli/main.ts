@@ -7,6 +7,7 @@ import { createApp } from '../http/app.js';
 import { createLogger } from '../log/index.js';
 import { connectMongo, createRedis, ensureIndexes, redisReady } from '../store/index.js';
 import { longestTokenLifetimeMs } from '../tokens/lifetimes.js';
+import { runAuditCommand } from './audit.js';
 import { runKeysCommand } from './keys.js';
 import { runUsersCommand } from './users.js';
 
@@ -23,12 +24,23 @@ const USAGE = `usage: gatehouse <command>
   users ban <user>          like disable, and refuse the person's verified emails through any identity
   users unban <user>        lift a ban
   users revoke-all <user>   sign the account out everywhere (every token dies)
+  audit seal                seal pending audit entries into the hash chain (servers do this every few seconds)
+  audit verify              recompute the chain; exit 1 naming each modified, deleted, inserted or reordered entry
+  audit export --since <ISO date> [--format jsonl|csv]
+                            entries since the date, IPs still encrypted
+  audit prune               delete sealed entries older than AUDIT_RETENTION_DAYS, keeping a checkpoint
 
 The environment is the server's (MONGODB_URL, REDIS_URL, MASTER_KEY, …).`;
 
 /** The operator's command line: same configuration and stores as the server, actor `cli`. */
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+  // `audit export` has options of its own: the audit area parses everything after `audit` itself.
+  const auditArgs = argv[0] === 'audit' ? argv.slice(1) : null;
+  const { positionals, values } = parseArgs({
+    args: auditArgs ? argv.slice(0, 2) : argv,
+    allowPositionals: true,
+    options: { help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help || positionals.length === 0) {
     process.stdout.write(`${USAGE}\n`);
     return positionals.length === 0 && !values.help ? 64 : 0;
@@ -45,7 +57,9 @@ async function main(argv: string[]): Promise<number> {
     const audit = new AuditLog(deps);
     const [area, ...rest] = positionals;
     let lines: string[];
-    if (area === 'keys') ({ lines } = await runKeysCommand(deps, audit, rest, longestTokenLifetimeMs(config)));
+    let code = 0;
+    if (area === 'audit') ({ lines, code } = await runAuditCommand(deps, auditArgs ?? rest, (line) => process.stdout.write(`${line}\n`)));
+    else if (area === 'keys') ({ lines } = await runKeysCommand(deps, audit, rest, longestTokenLifetimeMs(config)));
     else if (area === 'users') {
       const app = await createApp(deps);
       try {
@@ -54,8 +68,8 @@ async function main(argv: string[]): Promise<number> {
         app.close();
       }
     } else throw new Error(USAGE);
-    process.stdout.write(`${lines.join('\n')}\n`);
-    return 0;
+    if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+    return code;
   } finally {
     redis.disconnect();
     await client.close();

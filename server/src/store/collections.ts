@@ -26,6 +26,9 @@ export async function ensureIndexes(db: Db): Promise<void> {
     db.collection(COLLECTIONS.audit).createIndex({ target: 1, time: -1 }, { name: 'target_time' }),
     db.collection(COLLECTIONS.audit).createIndex({ actor: 1, time: -1 }, { name: 'actor_time' }),
     db.collection(COLLECTIONS.audit).createIndex({ action: 1, time: -1 }, { name: 'action_time' }),
+    // The hash chain: one entry per seq (set only when sealed), and the sealer's (time, _id) order.
+    db.collection(COLLECTIONS.audit).createIndex({ seq: 1 }, { unique: true, sparse: true, name: 'seq_unique' }),
+    db.collection(COLLECTIONS.audit).createIndex({ time: 1, _id: 1 }, { name: 'time_id' }),
   ]);
   // A TTL index only where the server supports it (FerretDB v1 does not: then a plain index
   // for the sweeper). Expiry checks on every read do the job either way.
