@@ -25,6 +25,8 @@ export interface RogueBehaviour {
   omit: string[];
   /** Milliseconds the token endpoint waits before answering. */
   tokenDelayMs: number;
+  /** When set, the JWKS endpoint answers this status with no keys. */
+  jwksStatus?: number;
 }
 
 export interface RogueIdp {
@@ -36,6 +38,16 @@ export interface RogueIdp {
   authorize(authorizationUrl: URL, sub?: string): URL;
   /** Adds a new signing key and signs with it from now on; the JWKS serves only the keys listed. */
   rotateKey(): Promise<void>;
+  /**
+   * A back-channel logout token as this provider would sign it (iss, aud, iat, jti, events,
+   * sub), with `claims` overriding and `omit` removing; `alg` as for ID tokens.
+   */
+  signLogoutToken(options?: {
+    claims?: Record<string, unknown>;
+    omit?: string[];
+    alg?: RogueBehaviour['alg'];
+    typ?: string;
+  }): Promise<string>;
   /** How many times the JWKS was fetched. */
   jwksFetches: number;
   /** Every ID token the token endpoint handed out, for checking that none leaks into logs. */
@@ -100,6 +112,19 @@ export async function startRogueIdp(options: { redirectUri: string }): Promise<R
       back.searchParams.set('iss', idp.issuer);
       return back;
     },
+    async signLogoutToken({ claims = {}, omit = [], alg = 'RS256', typ = 'logout+jwt' } = {}) {
+      const payload: Record<string, unknown> = {
+        iss: idp.issuer,
+        aud: clientId,
+        iat: Math.floor(Date.now() / 1000),
+        jti: randomBytes(16).toString('base64url'),
+        sub: 'rogue-user-1',
+        events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+        ...claims,
+      };
+      for (const key of omit) delete payload[key];
+      return signWith(payload, alg, typ);
+    },
     async rotateKey() {
       keys.unshift(await newKey());
     },
@@ -108,6 +133,18 @@ export async function startRogueIdp(options: { redirectUri: string }): Promise<R
       server.closeAllConnections();
     },
   };
+
+  function signWith(claims: Record<string, unknown>, alg: RogueBehaviour['alg'], typ = 'JWT'): Promise<string> {
+    if (alg === 'none') {
+      const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      return Promise.resolve(`${encode({ alg: 'none', typ })}.${encode(claims)}.`);
+    }
+    if (alg === 'HS256-client-secret') {
+      return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ }).sign(new TextEncoder().encode(clientSecret));
+    }
+    const signer = alg === 'unknown-key' ? stranger : (keys[0] as KeyEntry);
+    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: signer.kid, typ }).sign(signer.privateKey);
+  }
 
   async function idToken(entry: { nonce: string; sub: string }): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
@@ -158,6 +195,7 @@ export async function startRogueIdp(options: { redirectUri: string }): Promise<R
     }
     if (url.pathname === '/jwks') {
       idp.jwksFetches++;
+      if (idp.behaviour.jwksStatus) return json(idp.behaviour.jwksStatus, { error: 'unavailable' });
       return json(200, { keys: keys.map((key) => key.publicJwk) });
     }
     if (url.pathname === '/token' && req.method === 'POST') {

@@ -66,6 +66,11 @@ export const envSchema = z.object({
   OIDC_PROVIDERS: z.string().default('').describe('Comma-separated provider ids; each one is configured by the OIDC_<ID>_… variables.'),
   OIDC_STATE_TTL_SECONDS: seconds(30, 3600).default(600).describe('How long a started sign-in may take before it must be started again.'),
   OIDC_HTTP_TIMEOUT_MS: seconds(200, 60_000).default(5000).describe('Timeout of every request to an identity provider, in milliseconds.'),
+  BACKCHANNEL_LOGOUT_EXTENSIONS: bool
+    .default(false)
+    .describe(
+      'When a back-channel logout token names a user by `sub` (not a single `sid`), also end the paired extensions of that account, not only its browser sessions.',
+    ),
   SESSION_IDLE_MINUTES: seconds(5, 60 * 24 * 30)
     .default(60 * 24)
     .describe('A browser session ends after this long without a request.'),
@@ -83,6 +88,11 @@ export const envSchema = z.object({
   BODY_LIMIT_BYTES: seconds(1024, 10 * 1024 * 1024)
     .default(64 * 1024)
     .describe('Largest request body accepted.'),
+  AUDIT_RETENTION_DAYS: seconds(1, 36_500)
+    .default(365)
+    .describe(
+      '`gatehouse audit prune` deletes sealed audit entries older than this many days, keeping a checkpoint so the chain still verifies.',
+    ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level of the JSON logs.'),
 });
 

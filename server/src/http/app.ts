@@ -4,7 +4,16 @@ import { AdminService, adminRoutes } from '../admin/index.js';
 import { AuditLog } from '../audit/index.js';
 import type { Deps } from '../context.js';
 import { AppError } from '../errors/index.js';
-import { LoginStateStore, oidcRoutes, ProviderRegistry, SignInService } from '../oidc/index.js';
+import {
+  BackchannelLogout,
+  LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS,
+  LOGOUT_TOKEN_MAX_AGE_SECONDS,
+  LoginStateStore,
+  LogoutTokenReplayStore,
+  oidcRoutes,
+  ProviderRegistry,
+  SignInService,
+} from '../oidc/index.js';
 import { SessionService } from '../sessions/index.js';
 import { sessionRoutes } from '../sessions/routes.js';
 import { SetupService, setupRoutes } from '../setup/index.js';
@@ -66,6 +75,8 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
   const providers = new ProviderRegistry(config, deps.log);
   const signIn = new SignInService(deps, providers, new LoginStateStore(deps.redis, config.OIDC_STATE_TTL_SECONDS), sessions, audit);
   const setup = new SetupService(deps, audit);
+  const replay = new LogoutTokenReplayStore(deps.redis, LOGOUT_TOKEN_MAX_AGE_SECONDS + 2 * LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS);
+  const backchannel = new BackchannelLogout(deps, providers, sessions, users, audit, replay);
   const csrf = new CsrfTokens(config.masterKey);
   const services: Services = { audit, admin, keyring, issuer, revocation, authenticator, sessions, users, providers, signIn, setup, csrf };
   const credentialDeps = { sessions, authenticator, csrf, publicOrigin: config.publicOrigin };
@@ -100,6 +111,7 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
       stateTtlSeconds: config.OIDC_STATE_TTL_SECONDS,
       bodyLimit: config.BODY_LIMIT_BYTES,
       signInLimit,
+      backchannel,
     }),
     setupRoutes({ setup, publicOrigin: config.publicOrigin, bodyLimit: config.BODY_LIMIT_BYTES, limit: signInLimit }),
     sessionRoutes({

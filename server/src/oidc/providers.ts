@@ -1,3 +1,4 @@
+import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
 import * as client from 'openid-client';
 import type { Config, ProviderConfig } from '../config/index.js';
 import { AppError } from '../errors/index.js';
@@ -16,6 +17,7 @@ const RETRY_AFTER_MS = 5_000;
 export class ProviderRegistry {
   private readonly discovered = new Map<string, Promise<client.Configuration>>();
   private readonly failedAt = new Map<string, number>();
+  private readonly keySets = new Map<string, { uri: string; keys: JWTVerifyGetKey }>();
 
   constructor(
     private readonly config: Config,
@@ -48,6 +50,27 @@ export class ProviderRegistry {
       this.log.warn({ provider: provider.id, err: error }, 'oidc.discovery_failed');
       throw new AppError('PROVIDER_UNAVAILABLE', { cause: error });
     }
+  }
+
+  /**
+   * The provider's signing keys from the `jwks_uri` of its discovery document, for tokens that
+   * don't pass through openid-client (back-channel logout tokens). Fetched under the same
+   * rules as every other provider request, cached by jose and refetched on an unknown `kid`.
+   */
+  async signingKeys(provider: ProviderConfig): Promise<JWTVerifyGetKey> {
+    const configuration = await this.configuration(provider);
+    const uri = configuration.serverMetadata().jwks_uri;
+    if (!uri) throw new AppError('PROVIDER_UNAVAILABLE', { detail: 'The provider publishes no jwks_uri.' });
+    const cached = this.keySets.get(provider.id);
+    if (cached?.uri === uri) return cached.keys;
+    const insecure = this.config.NODE_ENV !== 'production' && new URL(uri).protocol === 'http:';
+    const fetchGuarded = guardedFetch(insecure, this.config.OIDC_HTTP_TIMEOUT_MS);
+    const keys = createRemoteJWKSet(new URL(uri), {
+      timeoutDuration: this.config.OIDC_HTTP_TIMEOUT_MS,
+      [customFetch]: (url, options) => fetchGuarded(url, options as unknown as client.CustomFetchOptions),
+    });
+    this.keySets.set(provider.id, { uri, keys });
+    return keys;
   }
 
   private discover(provider: ProviderConfig): Promise<client.Configuration> {

@@ -14,6 +14,8 @@ import type { SessionService } from '../sessions/index.js';
 import type { RevocationState } from '../tokens/index.js';
 import type { UserStore } from '../users/index.js';
 import { htmlPage } from '../web/routes.js';
+import type { BackchannelLogout } from './backchannel-logout.js';
+import { backchannelLogoutSteps } from './backchannel-route.js';
 import type { SignInService } from './sign-in.js';
 import { signOut } from './sign-out.js';
 
@@ -28,6 +30,7 @@ export interface OidcRouteDeps {
   stateTtlSeconds: number;
   bodyLimit: number;
   signInLimit: Step;
+  backchannel: BackchannelLogout;
 }
 
 const logoutFormSchema = z.strictObject({ csrf: z.string().max(100) });
@@ -69,6 +72,9 @@ export function oidcRoutes(deps: OidcRouteDeps) {
     ctx.set('Cache-Control', 'no-store');
     ctx.redirect(result.returnTo);
   });
+
+  // Server to server from the provider: no origin or CSRF checks; the token's signature decides.
+  router.post('/auth/:provider/backchannel-logout', ...backchannelLogoutSteps(deps.backchannel, deps.bodyLimit));
 
   router.post(
     '/auth/logout',

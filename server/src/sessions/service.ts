@@ -112,6 +112,14 @@ export class SessionService {
     return revoked.length > 0;
   }
 
+  /** Revokes the listed sessions of the user (those not revoked yet); returns how many. */
+  async revokeMany(userId: string, sessionIds: string[], reason: string): Promise<number> {
+    if (sessionIds.length === 0) return 0;
+    const revoked = await this.store.revokeWhere(userId, { ids: sessionIds }, this.deps.clock.now(), reason);
+    await this.mirror(revoked);
+    return revoked.length;
+  }
+
   /** Revokes every session of the user except `keepSessionId`; returns how many. */
   async revokeOthers(userId: string, keepSessionId: string | null, reason: string): Promise<number> {
     const revoked = await this.store.revokeWhere(userId, keepSessionId ? { exceptId: keepSessionId } : {}, this.deps.clock.now(), reason);

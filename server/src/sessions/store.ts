@@ -70,6 +70,23 @@ export class SessionStore {
     );
   }
 
+  /**
+   * Ids and owners of the sessions not yet revoked that match: by the provider's `sid` of
+   * the sign-in (back-channel logout) or by user, limited to the given kinds.
+   */
+  findUnrevoked(
+    match: { providerId: string; upstreamSid: string } | { userId: string },
+    kinds: readonly SessionKind[],
+  ): Promise<Pick<SessionRecord, '_id' | 'userId'>[]> {
+    const filter = 'userId' in match ? { userId: match.userId } : { providerId: match.providerId, upstreamSid: match.upstreamSid };
+    return guardStore(() =>
+      this.sessions
+        .find({ ...filter, revokedAt: null, kind: { $in: [...kinds] } }, { projection: { _id: 1, userId: 1 } })
+        .limit(1000)
+        .toArray(),
+    );
+  }
+
   /** Revokes the user's sessions matching `filter` that are not revoked yet; returns what it revoked. */
   async revokeWhere(userId: string, filter: { ids?: string[]; exceptId?: string }, now: Date, reason: string): Promise<SessionRecord[]> {
     const query = {
