@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
 import { sha256 } from '../crypto/index.js';
-import { AppError, storeError } from '../errors/index.js';
 import { type RedisHealth, redisHealth } from '../store/index.js';
 
 /**
@@ -21,23 +20,13 @@ export class LogoutTokenReplayStore {
 
   /** True the first time this provider's `jti` is seen within the TTL. */
   async claim(providerId: string, jti: string): Promise<boolean> {
-    const answer = await this.call(() => this.redis.set(key(providerId, jti), '1', 'EX', this.ttlSeconds, 'NX'));
+    const answer = await this.health.failClosed(() => this.redis.set(key(providerId, jti), '1', 'EX', this.ttlSeconds, 'NX'));
     return answer === 'OK';
   }
 
   /** Forgets a claimed `jti`, when the sessions could not be ended and the provider should retry. */
   async release(providerId: string, jti: string): Promise<void> {
-    await this.call(() => this.redis.del(key(providerId, jti)));
-  }
-
-  private async call<T>(command: () => Promise<T>): Promise<T> {
-    if (!this.health.available) throw new AppError('DEPENDENCY_UNAVAILABLE');
-    try {
-      return await command();
-    } catch (error) {
-      this.health.failed();
-      throw storeError(error);
-    }
+    await this.health.failClosed(() => this.redis.del(key(providerId, jti)));
   }
 }
 

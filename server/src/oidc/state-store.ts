@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { sha256 } from '../crypto/index.js';
-import { AppError, storeError } from '../errors/index.js';
+import { AppError } from '../errors/index.js';
 import { type RedisHealth, redisHealth } from '../store/index.js';
 
 /** What a started sign-in remembers until the provider sends the browser back. */
@@ -31,23 +31,12 @@ export class LoginStateStore {
     this.health = redisHealth(redis);
   }
 
-  /** Fails closed at once while the breaker says Redis just failed. */
-  private async call<T>(command: () => Promise<T>): Promise<T> {
-    if (!this.health.available) throw new AppError('DEPENDENCY_UNAVAILABLE');
-    try {
-      return await command();
-    } catch (error) {
-      this.health.failed();
-      throw storeError(error);
-    }
-  }
-
   async save(state: string, value: LoginState): Promise<void> {
-    await this.call(() => this.redis.set(key(state), JSON.stringify(value), 'EX', this.ttlSeconds));
+    await this.health.failClosed(() => this.redis.set(key(state), JSON.stringify(value), 'EX', this.ttlSeconds));
   }
 
   async consume(state: string): Promise<LoginState | null> {
-    const raw = await this.call(() => this.redis.getdel(key(state)));
+    const raw = await this.health.failClosed(() => this.redis.getdel(key(state)));
     if (raw === null) return null;
     const parsed = loginStateSchema.safeParse(JSON.parse(raw));
     if (!parsed.success) throw new AppError('LOGIN_STATE_INVALID');

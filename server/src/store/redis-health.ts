@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { AppError, storeError } from '../errors/index.js';
 
 /** After a Redis failure, callers skip Redis for this long instead of each waiting out its timeout. */
 const COOL_DOWN_MS = 2000;
@@ -22,6 +23,20 @@ export class RedisHealth {
 
   failed(): void {
     this.failedAt = Date.now();
+  }
+
+  /**
+   * Runs a Redis command for a flow that must fail closed without Redis (sign-in state,
+   * replay caches): refused at once while the breaker is open, and a failure opens it.
+   */
+  async failClosed<T>(command: () => Promise<T>): Promise<T> {
+    if (!this.available) throw new AppError('DEPENDENCY_UNAVAILABLE');
+    try {
+      return await command();
+    } catch (error) {
+      this.failed();
+      throw storeError(error);
+    }
   }
 }
 
