@@ -45,11 +45,13 @@ export class UserStore {
   readonly users: Collection<User>;
   readonly identities: Collection<Identity>;
   private readonly bans: Collection<{ _id: string }>;
+  private readonly claims: Collection<{ _id: string; at: Date }>;
 
   constructor(db: Db) {
     this.users = db.collection<User>(COLLECTIONS.users);
     this.identities = db.collection<Identity>(COLLECTIONS.identities);
     this.bans = db.collection<{ _id: string }>(COLLECTIONS.bans);
+    this.claims = db.collection<{ _id: string; at: Date }>(COLLECTIONS.system);
   }
 
   /** Whether a canonical email belongs to a banned account (a ban follows the person). */
@@ -97,10 +99,13 @@ export class UserStore {
   }
 
   /** Claims an account made by setup or invitation; only one sign-in can win it. */
-  claimPending(userId: string, at: Date): Promise<User | null> {
+  async claimPending(userId: string, at: Date): Promise<User | null> {
+    // The claim is a unique insert, not a guarded update: FerretDB lets several concurrent
+    // guarded updates of one document succeed (see docs/architecture.md, "Atomicity").
+    if (!(await this.insertUnique(() => this.claims.insertOne({ _id: `first-sign-in:${userId}`, at })))) return null;
     return guardStore(() =>
       this.users.findOneAndUpdate(
-        { _id: userId, pendingFirstSignIn: true },
+        { _id: userId },
         { $unset: { pendingFirstSignIn: '' }, $set: { updatedAt: at } },
         { returnDocument: 'after' },
       ),
