@@ -2,11 +2,9 @@
 // session and token of it stops working on the next request, on every instance; bans follow
 // the person to other identities; the rules about who may act on whom hold; the CLI does the
 // same, audited as `cli`.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../src/users/index.js';
-import { createTestApp, createUser, issueApiToken, startBrowserSession, TEST_MASTER_KEY, TEST_ORIGIN, type TestApp } from './harness.js';
+import { createTestApp, createUser, issueApiToken, runGatehouse, startBrowserSession, TEST_ORIGIN, type TestApp } from './harness.js';
 import { authorizeAtIdp, BOB, callback, signIn, startLogin } from './sign-in.js';
 
 describe('admin: disable, enable, ban and unban', () => {
@@ -152,24 +150,15 @@ describe('admin: disable, enable, ban and unban', () => {
   it('the gatehouse CLI disables and enables by email, audited as cli', async () => {
     const person = await createUser(a, { name: 'Cli Target' });
     await a.db.collection('users').updateOne({ _id: person._id as never }, { $set: { email: 'cli.target@example.com' } });
-    const bin = fileURLToPath(new URL('../bin/gatehouse.mjs', import.meta.url));
-    const env = {
-      ...process.env,
-      NODE_ENV: 'test',
-      MONGODB_URL: a.config.MONGODB_URL,
-      REDIS_URL: a.config.REDIS_URL,
-      REDIS_KEY_PREFIX: a.config.REDIS_KEY_PREFIX,
-      MASTER_KEY: TEST_MASTER_KEY,
-    };
-    const run = (...args: string[]) => spawnSync(process.execPath, [bin, 'users', ...args], { env, encoding: 'utf8' });
-    const disabled = run('disable', 'Cli.Target@example.com');
+    const run = (...args: string[]) => runGatehouse(a, ['users', ...args]);
+    const disabled = await run('disable', 'Cli.Target@example.com');
     expect(disabled.stderr).toBe('');
     expect(disabled.stdout).toContain('is now disabled');
     expect((await a.services.users.findById(person._id))?.status).toBe('disabled');
-    expect(run('enable', person._id).stdout).toContain('is now active');
+    expect((await run('enable', person._id)).stdout).toContain('is now active');
     expect(await a.db.collection('audit').countDocuments({ actor: 'cli', target: `user:${person._id}` })).toBe(2);
-    const missing = run('disable', 'nobody@example.com');
-    expect(missing.status).toBe(1);
+    const missing = await run('disable', 'nobody@example.com');
+    expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no user');
   });
 });

@@ -1,13 +1,7 @@
-/**
- * The audit hash chain: concurrent writers on two instances, a sealer, and `audit verify`
- * catching a modified, a deleted, an inserted and a reordered sealed entry, each by name.
- */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Collection } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog, AuditSealer, deriveChainKey, exportEntries, pruneSealed, verifyChain } from '../src/audit/index.js';
-import { createTestApp, TEST_MASTER_KEY, type TestApp } from './harness.js';
+import { createTestApp, runGatehouse, type TestApp } from './harness.js';
 
 interface Stored {
   _id: string;
@@ -82,38 +76,28 @@ describe('audit chain', () => {
   });
 
   it('the CLI verifies (exit 0), then names the tampering (exit 1)', async () => {
-    const bin = fileURLToPath(new URL('../bin/gatehouse.mjs', import.meta.url));
-    const env = {
-      ...process.env,
-      NODE_ENV: 'test',
-      MONGODB_URL: a.config.MONGODB_URL,
-      REDIS_URL: a.config.REDIS_URL,
-      REDIS_KEY_PREFIX: a.config.REDIS_KEY_PREFIX,
-      MASTER_KEY: TEST_MASTER_KEY,
-    };
-    const run = (...args: string[]) =>
-      spawnSync(process.execPath, [bin, 'audit', ...(args.length > 0 ? args : ['verify'])], { env, encoding: 'utf8' });
-    const exported = run('export', '--since', '2000-01-01T00:00:00Z', '--format', 'jsonl');
-    expect(exported.status).toBe(0);
+    const run = (...args: string[]) => runGatehouse(a, ['audit', ...(args.length > 0 ? args : ['verify'])]);
+    const exported = await run('export', '--since', '2000-01-01T00:00:00Z', '--format', 'jsonl');
+    expect(exported.code).toBe(0);
     const rows = exported.stdout
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line));
     expect(rows).toHaveLength(await entries.countDocuments({}));
     expect(exported.stdout).not.toContain('203.0.113.7');
-    expect(run('export', '--since', 'yesterday-ish').status).toBe(1);
-    const ok = run();
+    expect((await run('export', '--since', 'yesterday-ish')).code).toBe(1);
+    const ok = await run();
     expect(ok.stderr).toBe('');
     expect(ok.stdout).toContain('audit chain intact');
-    expect(ok.status).toBe(0);
+    expect(ok.code).toBe(0);
 
     const victim = await entries.findOne({ seq: 5 });
     await entries.updateOne({ seq: 5 }, { $set: { actor: 'user:someone-else' } });
-    const broken = run();
-    expect(broken.status).toBe(1);
+    const broken = await run();
+    expect(broken.code).toBe(1);
     expect(broken.stdout).toContain(`modified\tseq 5 (${victim?._id}) was modified after sealing`);
     await entries.updateOne({ seq: 5 }, { $set: { actor: victim?.actor } });
-    expect(run().status).toBe(0);
+    expect((await run()).code).toBe(0);
   });
 
   it('names a modified, a deleted, an inserted and a reordered entry', async () => {

@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import type { Db, MongoClient } from 'mongodb';
 import supertest from 'supertest';
@@ -163,4 +166,39 @@ export async function issueApiToken(
     { name: 'test token', scopes, expiresInDays },
   );
   return { token, sessionId: record._id };
+}
+
+const GATEHOUSE_BIN = fileURLToPath(new URL('../bin/gatehouse.mjs', import.meta.url));
+
+/**
+ * Runs the real `gatehouse` command (server/bin/gatehouse.mjs) with the environment of app `t`,
+ * asynchronously so the test worker's event loop keeps serving the app meanwhile.
+ */
+export async function runGatehouse(
+  t: TestApp,
+  args: string[],
+  overrides: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'test',
+    MONGODB_URL: t.config.MONGODB_URL,
+    REDIS_URL: t.config.REDIS_URL,
+    REDIS_KEY_PREFIX: t.config.REDIS_KEY_PREFIX,
+    MASTER_KEY: TEST_MASTER_KEY,
+    PUBLIC_URL: TEST_ORIGIN,
+    ...overrides,
+  };
+  const child = spawn(process.execPath, [GATEHOUSE_BIN, ...args], { env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const [code] = await once(child, 'exit');
+  return { code: code as number | null, stdout, stderr };
 }

@@ -1,11 +1,3 @@
-// Issue 4 "Keyring", end to end across two instances sharing MongoDB and Redis: `keys rotate`
-// on one is picked up by the other within seconds without a restart, while tokens signed by the
-// retired key keep verifying; `keys prune` drops keys retired longer than the longest token
-// lifetime, and tokens signed by them are refused everywhere; an independent client (jose's
-// createRemoteJWKSet over real HTTP) verifies our tokens with the published JWKS; `keys import`
-// brings an existing P-256 key in as the active key; the `gatehouse` binary works against the
-// same database; SECRET_KEY replaces the ring with one HS256 key and publishes nothing.
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,12 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runKeysCommand } from '../src/cli/keys.js';
 import { longestTokenLifetimeMs } from '../src/tokens/lifetimes.js';
 import type { User } from '../src/users/index.js';
-import { createTestApp, createUser, issueApiToken, startBrowserSession, TEST_MASTER_KEY, TEST_ORIGIN, type TestApp } from './harness.js';
+import { createTestApp, createUser, issueApiToken, runGatehouse, startBrowserSession, TEST_ORIGIN, type TestApp } from './harness.js';
 import { expectProblem } from './http-checks.js';
 
 /** "Within a few seconds": the announcement is immediate, the periodic re-read every KEYRING_REFRESH_SECONDS. */
 const PICKUP_MS = 10_000;
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const _REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 async function waitUntil(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = PICKUP_MS): Promise<void> {
   const started = Date.now();
@@ -234,37 +226,8 @@ describe('keys import', () => {
 });
 
 describe('the gatehouse binary', () => {
-  /** Runs `node server/bin/gatehouse.mjs …` with the server's environment for app `t`. */
-  function gatehouse(
-    t: TestApp,
-    args: string[],
-    overrides: Record<string, string> = {},
-  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'test',
-      MONGODB_URL: t.config.MONGODB_URL,
-      REDIS_URL: t.config.REDIS_URL,
-      REDIS_KEY_PREFIX: t.config.REDIS_KEY_PREFIX,
-      MASTER_KEY: TEST_MASTER_KEY,
-      PUBLIC_URL: TEST_ORIGIN,
-      ...overrides,
-    };
-    const child = spawn(process.execPath, [join(REPO, 'server/bin/gatehouse.mjs'), ...args], { cwd: REPO, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    return once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
-  }
-
   it('`keys list` shows the ring of the test database, newest first, one active key', async () => {
-    const { code, stdout, stderr } = await gatehouse(a, ['keys', 'list']);
+    const { code, stdout, stderr } = await runGatehouse(a, ['keys', 'list']);
     expect(code, stderr).toBe(0);
     const rows = stdout
       .trim()
@@ -278,17 +241,17 @@ describe('the gatehouse binary', () => {
   }, 60_000);
 
   it('`keys rotate` from the binary reaches both running instances within seconds', async () => {
-    const { code, stdout, stderr } = await gatehouse(a, ['keys', 'rotate']);
+    const { code, stdout, stderr } = await runGatehouse(a, ['keys', 'rotate']);
     expect(code, stderr).toBe(0);
     const kid = /^new active key (\S+);/.exec(stdout)?.[1] ?? '';
     for (const t of [a, b]) await waitUntil('an instance signing with the CLI’s key', () => t.services.keyring.signingKey().kid === kid);
   }, 60_000);
 
   it('no command: usage and exit 64; a wrong master key: a clear error, exit 1', async () => {
-    const usage = await gatehouse(a, []);
+    const usage = await runGatehouse(a, []);
     expect(usage.code).toBe(64);
     expect(usage.stdout).toMatch(/usage: gatehouse/);
-    const wrong = await gatehouse(a, ['keys', 'list'], { MASTER_KEY: 'short' });
+    const wrong = await runGatehouse(a, ['keys', 'list'], { MASTER_KEY: 'short' });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/MASTER_KEY/);
   }, 60_000);

@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import Koa from 'koa';
 import { AdminService, adminRoutes } from '../admin/index.js';
 import { AuditLog } from '../audit/index.js';
-import type { Deps } from '../context.js';
+import type { Deps, RequestMeta } from '../context.js';
 import { AppError } from '../errors/index.js';
 import {
   BackchannelLogout,
@@ -81,11 +81,8 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
   const services: Services = { audit, admin, keyring, issuer, revocation, authenticator, sessions, users, providers, signIn, setup, csrf };
   const credentialDeps = { sessions, authenticator, csrf, publicOrigin: config.publicOrigin };
 
-  const onTrip = (name: string) => (ip: string) =>
-    void audit.recordBestEffort(
-      { action: 'rate_limit.tripped', outcome: 'refused', actor: 'anonymous', details: { reason: name } },
-      { requestId: '', ip, userAgent: '' },
-    );
+  const onTrip = (name: string) => (meta: RequestMeta) =>
+    void audit.recordBestEffort({ action: 'rate_limit.tripped', outcome: 'refused', actor: 'anonymous', details: { reason: name } }, meta);
   const generalLimit = rateLimit(createLimiter(deps.redis, 'general', config.RATE_LIMIT_PER_MINUTE), onTrip('general'));
   const signInLimit = rateLimit(createLimiter(deps.redis, 'sign-in', config.RATE_LIMIT_SIGN_IN_PER_MINUTE), onTrip('sign-in'));
 

@@ -90,11 +90,10 @@ function oauthError(error: AppError): string {
     case 'INVALID_CLIENT':
       return 'invalid_client';
     case 'RATE_LIMITED':
-    case 'DEPENDENCY_UNAVAILABLE':
       return 'temporarily_unavailable';
-    case 'INTERNAL_ERROR':
-      return 'server_error';
     default:
+      // Any 503 (Redis, MongoDB or the identity provider unreachable) is temporary by nature.
+      if (error.status === 503) return 'temporarily_unavailable';
       return error.status < 500 ? 'invalid_request' : 'server_error';
   }
 }

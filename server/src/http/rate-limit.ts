@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RequestMeta } from '../context.js';
 import { AppError } from '../errors/index.js';
 import { type RedisHealth, redisHealth } from '../store/index.js';
+import { requestMeta } from './request-context.js';
 import type { Step } from './state.js';
 
 /**
@@ -27,13 +29,13 @@ export function createLimiter(redis: Redis, name: string, pointsPerMinute: numbe
 }
 
 /** Consumes one point for the client address; 429 with Retry-After when none are left. */
-export function rateLimit(limiter: Limiter, onTrip?: (ip: string) => void): Step {
+export function rateLimit(limiter: Limiter, onTrip?: (meta: RequestMeta) => void): Step {
   return async (ctx, next) => {
     try {
       await consume(limiter, ctx.state.clientIp);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw new AppError('DEPENDENCY_UNAVAILABLE', { cause: rejection });
-      if (rejection.consumedPoints === limiter.points + 1) onTrip?.(ctx.state.clientIp);
+      if (rejection.consumedPoints === limiter.points + 1) onTrip?.(requestMeta(ctx));
       const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
       throw new AppError('RATE_LIMITED', { headers: { 'Retry-After': String(retryAfter) } });
     }
