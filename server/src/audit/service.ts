@@ -7,7 +7,19 @@ import { safeLogValue } from '../log/index.js';
 import { COLLECTIONS } from '../store/index.js';
 
 /** Fields that may appear in an entry's details; anything else is dropped, so no secret can slip in. */
-const DETAIL_KEYS = ['provider', 'reason', 'kind', 'sessionId', 'count', 'status', 'role', 'roles', 'code'] as const;
+const DETAIL_KEYS = [
+  'provider',
+  'reason',
+  'kind',
+  'sessionId',
+  'count',
+  'status',
+  'role',
+  'roles',
+  'code',
+  'pairingId',
+  'clientId',
+] as const;
 type DetailKey = (typeof DETAIL_KEYS)[number];
 export type AuditDetails = Partial<Record<DetailKey, string | number | boolean | string[]>>;
 

@@ -1,8 +1,10 @@
+import { SCOPE_NAMES, type Scope } from '@gatehouse/shared';
 import { z } from 'zod';
 import { type Env, envSchema, type ProviderConfig, providerSchema } from './schema.js';
 
 /** The validated, frozen configuration every part of the server receives. */
-export interface Config extends Omit<Env, 'MASTER_KEY' | 'CORS_ORIGINS' | 'OIDC_PROVIDERS' | 'SECRET_KEY' | 'RESOURCE_SERVERS'> {
+export interface Config
+  extends Omit<Env, 'MASTER_KEY' | 'CORS_ORIGINS' | 'OIDC_PROVIDERS' | 'SECRET_KEY' | 'RESOURCE_SERVERS' | 'OAUTH_CLIENTS'> {
   readonly publicUrl: URL;
   readonly publicOrigin: string;
   readonly masterKey: Buffer;
@@ -11,9 +13,16 @@ export interface Config extends Omit<Env, 'MASTER_KEY' | 'CORS_ORIGINS' | 'OIDC_
   /** Resource servers allowed to introspect tokens. */
   readonly resourceServers: readonly { id: string; secret: string }[];
   readonly corsOrigins: readonly string[];
+  /** Public, DPoP-bound clients allowed to pair through the device grant. */
+  readonly oauthClients: readonly OAuthClientConfig[];
   readonly providers: readonly ProviderConfig[];
   /** Warnings about values that are tolerated outside production; logged at boot. */
   readonly warnings: readonly string[];
+}
+
+export interface OAuthClientConfig {
+  id: string;
+  scopes: readonly Scope[];
 }
 
 /** Thrown at boot when the environment is not acceptable; names the variable. */
@@ -89,8 +98,12 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     if (!isOrigin(origin)) throw new ConfigError('CORS_ORIGINS', `"${origin}" is not an origin`);
   }
 
+  const oauthClients = splitList(env.OAUTH_CLIENTS).map(loadClient);
+  if (new Set(oauthClients.map((client) => client.id)).size !== oauthClients.length)
+    throw new ConfigError('OAUTH_CLIENTS', 'a client id is listed twice');
+
   const providers = splitList(env.OIDC_PROVIDERS).map((id) => loadProvider(id, source, check));
-  const { MASTER_KEY: _m, CORS_ORIGINS: _c, OIDC_PROVIDERS: _p, SECRET_KEY: _s, RESOURCE_SERVERS: _r, ...rest } = env;
+  const { MASTER_KEY: _m, CORS_ORIGINS: _c, OIDC_PROVIDERS: _p, SECRET_KEY: _s, RESOURCE_SERVERS: _r, OAUTH_CLIENTS: _o, ...rest } = env;
   return deepFreeze({
     ...rest,
     publicUrl,
@@ -99,6 +112,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     secretKey,
     resourceServers,
     corsOrigins,
+    oauthClients,
     providers,
     warnings,
   });
@@ -156,7 +170,25 @@ function splitList(value: string): string[] {
     .filter(Boolean);
 }
 
+/** `client_id:scope+scope`; admin scopes are never granted to a paired client. */
+function loadClient(entry: string): OAuthClientConfig {
+  const colon = entry.indexOf(':');
+  const id = entry.slice(0, colon);
+  const scopes = entry.slice(colon + 1).split('+');
+  if (colon <= 0 || !/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new ConfigError('OAUTH_CLIENTS', 'expected `client_id:scope+scope` entries');
+  for (const scope of scopes) {
+    if (!SCOPE_NAMES.includes(scope as Scope)) throw new ConfigError('OAUTH_CLIENTS', `unknown scope "${scope}" for ${id}`);
+    if (scope.startsWith('admin:')) throw new ConfigError('OAUTH_CLIENTS', `${id}: admin scopes cannot be granted to a paired client`);
+  }
+  return { id, scopes: scopes as Scope[] };
+}
+
+/** Extension origins (`chrome-extension://<id>`, `moz-extension://<uuid>`) have no URL origin. */
+const EXTENSION_ORIGIN =
+  /^(chrome-extension:\/\/[a-p]{32}|moz-extension:\/\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
 function isOrigin(value: string): boolean {
+  if (EXTENSION_ORIGIN.test(value)) return true;
   try {
     return new URL(value).origin === value;
   } catch {

@@ -58,6 +58,35 @@ export const envSchema = z.object({
     .string()
     .default('')
     .describe('Comma-separated `id:secret` pairs of resource servers allowed to call /oauth/introspect with HTTP Basic authentication.'),
+  OAUTH_CLIENTS: z
+    .string()
+    .default(
+      'gatehouse-extension:profile:read+sessions:read+sessions:revoke+activity:read,gatehouse-cli:profile:read+sessions:read+sessions:revoke',
+    )
+    .describe(
+      'Public clients that may pair through the device grant, comma-separated `client_id:scope+scope…`; every one is DPoP-bound. The default registers the extension and a first-party CLI.',
+    ),
+  DEVICE_CODE_TTL_SECONDS: seconds(60, 600)
+    .default(600)
+    .describe('How long a pairing code stays valid (RFC 8628 `expires_in`), at most 10 minutes.'),
+  DEVICE_POLL_INTERVAL_SECONDS: seconds(1, 60)
+    .default(5)
+    .describe('How often a pairing client may poll the token endpoint; faster polls get `slow_down`.'),
+  PAIRING_STARTS_PER_MINUTE: seconds(1, 100_000)
+    .default(10)
+    .describe('Pairing starts (device authorization requests) per minute from one client address.'),
+  PAIRING_STARTS_GLOBAL_PER_MINUTE: seconds(1, 1_000_000).default(600).describe('Pairing starts per minute across all addresses.'),
+  PAIRING_CODE_FAILURES_PER_HOUR: seconds(1, 10_000)
+    .default(10)
+    .describe('Wrong pairing codes allowed per hour from one address, and separately per signed-in user.'),
+  PAIRING_CODE_FAILURES_GLOBAL_PER_HOUR: seconds(1, 1_000_000)
+    .default(200)
+    .describe('Wrong pairing codes allowed per hour across all addresses and users: the cap that bounds a distributed brute force.'),
+  DPOP_NONCE_REQUIRED: bool
+    .default(true)
+    .describe(
+      'Require a server-issued `DPoP-Nonce` in proofs sent to the token endpoint (RFC 9449 §8), so a proof cannot be made in advance.',
+    ),
   FIRST_RUN_PASSWORD: z
     .string()
     .optional()

@@ -40,3 +40,17 @@ export async function guardStore<T>(operation: () => Promise<T>): Promise<T> {
     throw storeError(error);
   }
 }
+
+/**
+ * Runs an insert guarded by a unique index: false when the key exists. On both servers this is
+ * the one exactly-once primitive (FerretDB v1's guarded updates are not atomic under load).
+ */
+export async function insertUnique(insert: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await guardStore(insert);
+    return true;
+  } catch (error) {
+    if (isDuplicateKey((error as Error).cause)) return false;
+    throw error;
+  }
+}

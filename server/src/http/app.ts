@@ -14,11 +14,13 @@ import {
   ProviderRegistry,
   SignInService,
 } from '../oidc/index.js';
+import { CodeAttempts, CodeHasher, OAuthClients, oauthRoutes, PairingService, PairingStore, pairRoutes } from '../pairing/index.js';
 import { SessionService } from '../sessions/index.js';
 import { sessionRoutes } from '../sessions/routes.js';
 import { SetupService, setupRoutes } from '../setup/index.js';
 import {
   Authenticator,
+  DpopVerifier,
   invalidationChannel,
   Keyring,
   KeyStore,
@@ -53,6 +55,8 @@ export interface Services {
   signIn: SignInService;
   setup: SetupService;
   csrf: CsrfTokens;
+  pairing: PairingService;
+  dpop: DpopVerifier;
 }
 
 /**
@@ -78,13 +82,55 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
   const replay = new LogoutTokenReplayStore(deps.redis, LOGOUT_TOKEN_MAX_AGE_SECONDS + 2 * LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS);
   const backchannel = new BackchannelLogout(deps, providers, sessions, users, audit, replay);
   const csrf = new CsrfTokens(config.masterKey);
-  const services: Services = { audit, admin, keyring, issuer, revocation, authenticator, sessions, users, providers, signIn, setup, csrf };
-  const credentialDeps = { sessions, authenticator, csrf, publicOrigin: config.publicOrigin };
+  const dpop = new DpopVerifier(deps.redis, config.masterKey, deps.clock);
+  const pairing = new PairingService(
+    deps,
+    new OAuthClients(config.oauthClients),
+    new PairingStore(deps.db),
+    new CodeHasher(config.masterKey),
+    sessions,
+    users,
+    issuer,
+    revocation,
+    audit,
+  );
+  const services: Services = {
+    audit,
+    admin,
+    keyring,
+    issuer,
+    revocation,
+    authenticator,
+    sessions,
+    users,
+    providers,
+    signIn,
+    setup,
+    csrf,
+    pairing,
+    dpop,
+  };
+  const credentialDeps = { sessions, authenticator, csrf, dpop, publicOrigin: config.publicOrigin };
 
   const onTrip = (name: string) => (meta: RequestMeta) =>
     void audit.recordBestEffort({ action: 'rate_limit.tripped', outcome: 'refused', actor: 'anonymous', details: { reason: name } }, meta);
   const generalLimit = rateLimit(createLimiter(deps.redis, 'general', config.RATE_LIMIT_PER_MINUTE), onTrip('general'));
   const signInLimit = rateLimit(createLimiter(deps.redis, 'sign-in', config.RATE_LIMIT_SIGN_IN_PER_MINUTE), onTrip('sign-in'));
+  const pairingStartLimits = [
+    rateLimit(createLimiter(deps.redis, 'pair-start', config.PAIRING_STARTS_PER_MINUTE), onTrip('pair-start')),
+    rateLimit(
+      createLimiter(deps.redis, 'pair-start-all', config.PAIRING_STARTS_GLOBAL_PER_MINUTE),
+      onTrip('pair-start-global'),
+      () => 'all',
+    ),
+  ];
+  const codeAttempts = new CodeAttempts(
+    deps.redis,
+    config.PAIRING_CODE_FAILURES_PER_HOUR,
+    config.PAIRING_CODE_FAILURES_GLOBAL_PER_HOUR,
+    (budget) =>
+      void audit.recordBestEffort({ action: 'rate_limit.tripped', outcome: 'refused', actor: 'anonymous', details: { reason: budget } }),
+  );
 
   const app = new Koa<AppState>({ proxy: false });
   app.silent = true; // errorHandler logs every failure once; Koa's own stderr logging would repeat it.
@@ -128,6 +174,24 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
       issuer: config.publicOrigin,
       bodyLimit: config.BODY_LIMIT_BYTES,
       revokeSession: (sessionId, userId) => sessions.revoke(sessionId, userId, 'token_revoked'),
+      revokeRefreshToken: (token, clientId) => pairing.revokeRefreshToken(token, clientId),
+    }),
+    oauthRoutes({
+      pairing,
+      dpop,
+      issuer: config.publicOrigin,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      requireNonce: config.DPOP_NONCE_REQUIRED,
+      startLimits: pairingStartLimits,
+    }),
+    pairRoutes({
+      pairing,
+      attempts: codeAttempts,
+      sessions,
+      users,
+      csrf,
+      publicOrigin: config.publicOrigin,
+      bodyLimit: config.BODY_LIMIT_BYTES,
     }),
   ];
   app.use(async (ctx, next) => {

@@ -1,9 +1,10 @@
 import type { Scope } from '@gatehouse/shared';
 import { AppError } from '../errors/index.js';
 import type { SessionService } from '../sessions/index.js';
-import { type Authenticator, hasScope } from '../tokens/index.js';
+import { type Authenticator, type DpopVerifier, hasScope, type Principal } from '../tokens/index.js';
 import { readCookie, SESSION_COOKIE, setHostCookie } from './cookies.js';
 import type { CsrfTokens } from './csrf.js';
+import { rawHeaderValues } from './oauth.js';
 import { requireSameOrigin } from './origin.js';
 import type { AppContext, Step } from './state.js';
 
@@ -43,6 +44,7 @@ export interface CredentialDeps {
   sessions: SessionService;
   authenticator: Authenticator;
   csrf: CsrfTokens;
+  dpop: DpopVerifier;
   publicOrigin: string;
 }
 
@@ -58,7 +60,11 @@ export function requireCredential(deps: CredentialDeps, options: { scope: Scope;
   const csrf = deps.csrf.require();
   return async (ctx, next) => {
     const authorization = readAuthorization(ctx);
-    if (authorization !== null) {
+    const dpop = authorization === null ? null : /^DPoP ([A-Za-z0-9._-]+)$/.exec(authorization);
+    if (dpop?.[1]) {
+      ctx.state.principal = await authenticateDpop(ctx, deps, dpop[1]);
+    } else if (authorization !== null) {
+      // A DPoP-bound access token sent as Bearer fails here: it is not an API token (P11).
       const match = /^Bearer ([A-Za-z0-9._-]+)$/.exec(authorization);
       if (!match?.[1]) throw unauthenticated('TOKEN_INVALID');
       ctx.state.principal = await deps.authenticator.authenticate(match[1], 'api').catch((error: unknown) => {
@@ -80,13 +86,38 @@ export function requireCredential(deps: CredentialDeps, options: { scope: Scope;
   };
 }
 
+/**
+ * A paired client's request (RFC 9449 §7): its access token, then a proof over this method and
+ * URL, carrying the token's hash (`ath`), signed by the key the token is bound to (`cnf.jkt`).
+ */
+async function authenticateDpop(ctx: AppContext, deps: CredentialDeps, token: string): Promise<Principal> {
+  const challenge = (error: string) => ({ headers: { 'WWW-Authenticate': `DPoP algs="ES256", error="${error}"` } });
+  const principal = await deps.authenticator.authenticate(token, 'access').catch((error: unknown) => {
+    if (error instanceof AppError && error.status === 401) throw new AppError(error.code, { cause: error, ...challenge('invalid_token') });
+    throw error;
+  });
+  const { jkt } = await deps.dpop
+    .verify({
+      proofs: rawHeaderValues(ctx, 'dpop'),
+      htm: ctx.method,
+      htu: `${deps.publicOrigin}${ctx.path}`,
+      accessToken: token,
+      requireNonce: false,
+    })
+    .catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'DPOP_PROOF_INVALID')
+        throw new AppError('TOKEN_INVALID', { cause: error, ...challenge('invalid_dpop_proof') });
+      throw error;
+    });
+  if (jkt !== principal.claims.jkt) throw new AppError('TOKEN_INVALID', challenge('invalid_dpop_proof'));
+  return principal;
+}
+
 /** The Authorization header, or null; two of them (which Node would silently merge or drop) are refused. */
 function readAuthorization(ctx: AppContext): string | null {
-  let count = 0;
-  const raw = ctx.req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === 'authorization') count++;
-  if (count > 1) throw unauthenticated('TOKEN_INVALID');
-  return count === 1 ? ctx.get('authorization') : null;
+  const values = rawHeaderValues(ctx, 'authorization');
+  if (values.length > 1) throw unauthenticated('TOKEN_INVALID');
+  return values.length === 1 ? ctx.get('authorization') : null;
 }
 
 function unauthenticated(code: 'TOKEN_INVALID' | 'UNAUTHENTICATED'): AppError {

@@ -1,4 +1,4 @@
-import { problemFor } from '@gatehouse/shared';
+import { type ErrorCode, problemFor } from '@gatehouse/shared';
 import { AppError } from '../errors/index.js';
 import type { AppContext, Step } from './state.js';
 
@@ -85,10 +85,25 @@ function describeCause(cause: unknown): string | undefined {
 }
 
 /** RFC 6749 §5.2 error names for the OAuth endpoints. */
+/** RFC 6749, 8628 and 9449 error names for our codes; anything else is a generic one below. */
+const OAUTH_ERRORS: Partial<Record<ErrorCode, string>> = {
+  INVALID_CLIENT: 'invalid_client',
+  CLIENT_UNKNOWN: 'invalid_client',
+  SCOPE_INVALID: 'invalid_scope',
+  GRANT_TYPE_UNSUPPORTED: 'unsupported_grant_type',
+  GRANT_INVALID: 'invalid_grant',
+  AUTHORIZATION_PENDING: 'authorization_pending',
+  SLOW_DOWN: 'slow_down',
+  ACCESS_DENIED: 'access_denied',
+  CODE_EXPIRED: 'expired_token',
+  DPOP_PROOF_INVALID: 'invalid_dpop_proof',
+  DPOP_NONCE_REQUIRED: 'use_dpop_nonce',
+};
+
 function oauthError(error: AppError): string {
+  const named = OAUTH_ERRORS[error.code];
+  if (named) return named;
   switch (error.code) {
-    case 'INVALID_CLIENT':
-      return 'invalid_client';
     case 'RATE_LIMITED':
       return 'temporarily_unavailable';
     default:

@@ -4,7 +4,7 @@ import type { RequestMeta } from '../context.js';
 import { AppError } from '../errors/index.js';
 import { type RedisHealth, redisHealth } from '../store/index.js';
 import { requestMeta } from './request-context.js';
-import type { Step } from './state.js';
+import type { AppContext, Step } from './state.js';
 
 /**
  * A per-address limiter in Redis, shared by every instance, and an in-memory fallback with
@@ -19,20 +19,23 @@ export interface Limiter {
   points: number;
 }
 
-export function createLimiter(redis: Redis, name: string, pointsPerMinute: number): Limiter {
+export function createLimiter(redis: Redis, name: string, points: number, durationSeconds = 60): Limiter {
   return {
-    shared: new RateLimiterRedis({ storeClient: redis, keyPrefix: `rl:${name}`, points: pointsPerMinute, duration: 60 }),
-    local: new RateLimiterMemory({ keyPrefix: `rl-mem:${name}`, points: pointsPerMinute, duration: 60 }),
+    shared: new RateLimiterRedis({ storeClient: redis, keyPrefix: `rl:${name}`, points, duration: durationSeconds }),
+    local: new RateLimiterMemory({ keyPrefix: `rl-mem:${name}`, points, duration: durationSeconds }),
     health: redisHealth(redis),
-    points: pointsPerMinute,
+    points,
   };
 }
 
-/** Consumes one point for the client address; 429 with Retry-After when none are left. */
-export function rateLimit(limiter: Limiter, onTrip?: (meta: RequestMeta) => void): Step {
+/**
+ * Consumes one point for the client address (or the key `keyOf` gives, e.g. one global key);
+ * 429 with Retry-After when none are left.
+ */
+export function rateLimit(limiter: Limiter, onTrip?: (meta: RequestMeta) => void, keyOf?: (ctx: AppContext) => string): Step {
   return async (ctx, next) => {
     try {
-      await consume(limiter, ctx.state.clientIp);
+      await consumePoint(limiter, keyOf ? keyOf(ctx) : ctx.state.clientIp);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw new AppError('DEPENDENCY_UNAVAILABLE', { cause: rejection });
       if (rejection.consumedPoints === limiter.points + 1) onTrip?.(requestMeta(ctx));
@@ -43,7 +46,8 @@ export function rateLimit(limiter: Limiter, onTrip?: (meta: RequestMeta) => void
   };
 }
 
-async function consume(limiter: Limiter, key: string): Promise<RateLimiterRes> {
+/** Consumes one point in Redis, or in memory while Redis is down; rejects with RateLimiterRes when spent. */
+export async function consumePoint(limiter: Limiter, key: string): Promise<RateLimiterRes> {
   if (!limiter.health.available) return limiter.local.consume(key);
   try {
     return await limiter.shared.consume(key);

@@ -71,6 +71,25 @@ export class SessionService {
   }
 
   /**
+   * The session of a paired client (kind `extension`), created when its device code is
+   * redeemed. It has no idle limit of its own: the refresh-token chain carries that.
+   */
+  async createPairedSession(
+    user: User,
+    meta: RequestMeta,
+    input: { pairingId: string; clientId: string; jkt: string; scopes: string[]; device: string; lifetimeMs: number },
+  ): Promise<SessionRecord> {
+    const record = this.newRecord(user, meta, 'extension', input.lifetimeMs, input.device);
+    record.idleExpiresAt = record.absoluteExpiresAt;
+    record.scopes = input.scopes;
+    record.pairingId = input.pairingId;
+    record.clientId = input.clientId;
+    record.jkt = input.jkt;
+    await this.store.insert(record);
+    return record;
+  }
+
+  /**
    * Authenticates a session cookie: signature and claims, then the revocation state in one
    * Redis round trip — no MongoDB read. Once a minute the session's lastSeen is written and a
    * fresh token returned for the cookie (sliding idle expiry).

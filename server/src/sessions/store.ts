@@ -23,6 +23,10 @@ export interface SessionRecord {
   providerId: string | null;
   /** The provider's `sid`, for back-channel logout. */
   upstreamSid: string | null;
+  /** A paired client's session: its pairing, client and the thumbprint of the key it is bound to. */
+  pairingId?: string;
+  clientId?: string;
+  jkt?: string;
 }
 
 /**

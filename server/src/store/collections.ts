@@ -10,6 +10,9 @@ export const COLLECTIONS = {
   keys: 'keys',
   revokedTokens: 'revoked_tokens',
   bans: 'bans',
+  pairings: 'pairings',
+  pairingClaims: 'pairing_claims',
+  refreshTokens: 'refresh_tokens',
 } as const;
 
 /**
@@ -29,6 +32,11 @@ export async function ensureIndexes(db: Db): Promise<void> {
     // The hash chain: one entry per seq (set only when sealed), and the sealer's (time, _id) order.
     db.collection(COLLECTIONS.audit).createIndex({ seq: 1 }, { unique: true, sparse: true, name: 'seq_unique' }),
     db.collection(COLLECTIONS.audit).createIndex({ time: 1, _id: 1 }, { name: 'time_id' }),
+    db.collection(COLLECTIONS.pairings).createIndex({ userCodeHash: 1 }, { unique: true, name: 'user_code_unique' }),
+    db.collection(COLLECTIONS.pairings).createIndex({ deviceCodeHash: 1 }, { unique: true, name: 'device_code_unique' }),
+    // Rotation claims its parent: a second child of one refresh token cannot be inserted.
+    db.collection(COLLECTIONS.refreshTokens).createIndex({ parent: 1 }, { unique: true, sparse: true, name: 'parent_unique' }),
+    db.collection(COLLECTIONS.refreshTokens).createIndex({ sessionId: 1 }, { name: 'session' }),
   ]);
   // A TTL index only where the server supports it (FerretDB v1 does not: then a plain index
   // for the sweeper). Expiry checks on every read do the job either way.

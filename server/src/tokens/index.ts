@@ -1,5 +1,6 @@
 /** Gatehouse's own tokens: the keyring, minting, the verification pipeline and revocation. */
 export { Authenticator, hasScope, type Principal } from './authenticator.js';
+export { DpopVerifier, type ProofCheck } from './dpop.js';
 export { announceKeysChanged, invalidationChannel, listenForInvalidation } from './invalidation.js';
 export { type MintInput, type TokenClaims, TokenIssuer } from './jwt.js';
 export { KeyStore } from './key-store.js';

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { z } from 'zod';
 import { safeEqual } from '../crypto/index.js';
 import { AppError } from '../errors/index.js';
-import { type AppState, parseBody, type Step } from '../http/index.js';
+import { type AppState, oauthErrors, parseBody, type Step } from '../http/index.js';
 import type { Authenticator, Principal } from './authenticator.js';
 import type { Keyring } from './keyring.js';
 import type { RevocationState } from './revocation.js';
@@ -17,18 +17,14 @@ export interface TokenRouteDeps {
   bodyLimit: number;
   /** Revokes the session behind an API token (RFC 7009 on an API token ends it for good). */
   revokeSession(sessionId: string, userId: string): Promise<unknown>;
+  /** Revokes the pairing behind a paired client's refresh token (opaque, not a JWT). */
+  revokeRefreshToken(token: string, clientId: string | undefined): Promise<unknown>;
 }
 
 type TokenRequest = z.infer<typeof tokenRequestSchema>;
 
 /** Token types a resource server may introspect or a holder may revoke; never a browser session cookie. */
 const BEARER_TYPES: TokenType[] = ['api', 'access'];
-
-/** Marks a route as an OAuth endpoint: errors use RFC 6749 bodies instead of problem details. */
-const oauthErrors: Step = async (ctx, next) => {
-  ctx.state.oauthErrors = true;
-  await next();
-};
 
 /** JWKS (RFC 7517), introspection (RFC 7662) and revocation (RFC 7009). */
 export function tokenRoutes(deps: TokenRouteDeps) {
@@ -48,9 +44,10 @@ export function tokenRoutes(deps: TokenRouteDeps) {
   });
 
   router.post('/oauth/revoke', oauthErrors, form, async (ctx) => {
-    const { token } = ctx.state.body as TokenRequest;
+    const { token, client_id: clientId } = ctx.state.body as TokenRequest;
     // RFC 7009: the answer is 200 whether or not the token was valid, so it reveals nothing.
-    const principal = await authenticateAny(deps.authenticator, token);
+    const principal = token.includes('.') ? await authenticateAny(deps.authenticator, token) : null;
+    if (!token.includes('.')) await deps.revokeRefreshToken(token, clientId);
     if (principal) {
       await deps.revocation.denyToken(principal.claims.jti, new Date(principal.claims.exp * 1000));
       if (principal.type === 'api' && principal.sessionId) await deps.revokeSession(principal.sessionId, principal.userId);

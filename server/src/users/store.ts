@@ -1,6 +1,6 @@
 import type { Role, UserStatus } from '@gatehouse/shared';
 import type { Collection, Db } from 'mongodb';
-import { guardStore, isDuplicateKey } from '../errors/index.js';
+import { guardStore, insertUnique } from '../errors/index.js';
 import { COLLECTIONS } from '../store/index.js';
 
 export interface User {
@@ -76,11 +76,11 @@ export class UserStore {
   }
 
   async insertUser(user: User): Promise<boolean> {
-    return this.insertUnique(() => this.users.insertOne(user));
+    return insertUnique(() => this.users.insertOne(user));
   }
 
   async insertIdentity(identity: Identity): Promise<boolean> {
-    return this.insertUnique(() => this.identities.insertOne(identity));
+    return insertUnique(() => this.identities.insertOne(identity));
   }
 
   async recordSignIn(
@@ -102,7 +102,7 @@ export class UserStore {
   async claimPending(userId: string, at: Date): Promise<User | null> {
     // The claim is a unique insert, not a guarded update: FerretDB lets several concurrent
     // guarded updates of one document succeed (see docs/architecture.md, "Atomicity").
-    if (!(await this.insertUnique(() => this.claims.insertOne({ _id: `first-sign-in:${userId}`, at })))) return null;
+    if (!(await insertUnique(() => this.claims.insertOne({ _id: `first-sign-in:${userId}`, at })))) return null;
     return guardStore(() =>
       this.users.findOneAndUpdate(
         { _id: userId },
@@ -114,15 +114,5 @@ export class UserStore {
 
   async hasOwner(): Promise<boolean> {
     return guardStore(async () => (await this.users.countDocuments({ roles: 'owner' }, { limit: 1 })) > 0);
-  }
-
-  private async insertUnique(insert: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await guardStore(insert);
-      return true;
-    } catch (error) {
-      if (isDuplicateKey((error as Error).cause)) return false;
-      throw error;
-    }
   }
 }

@@ -1,0 +1,102 @@
+import {
+  DEVICE_CODE_GRANT,
+  deviceAuthorizationRequestSchema,
+  SCOPE_NAMES,
+  type TokenGrantRequest,
+  tokenGrantRequestSchema,
+} from '@gatehouse/shared';
+import Router from '@koa/router';
+import type { z } from 'zod';
+import { type AppState, oauthErrors, parseBody, rawHeaderValues, requestMeta, type Step } from '../http/index.js';
+import type { DpopVerifier } from '../tokens/index.js';
+import type { PairingService } from './service.js';
+
+export interface OAuthRouteDeps {
+  pairing: PairingService;
+  dpop: DpopVerifier;
+  issuer: string;
+  bodyLimit: number;
+  requireNonce: boolean;
+  /** Per-address and global limits on pairing starts. */
+  startLimits: Step[];
+}
+
+/**
+ * The authorization server for paired clients: metadata (RFC 8414), device authorization
+ * (RFC 8628) and the token endpoint (device_code and refresh_token grants, DPoP per RFC 9449).
+ * Every answer carries a fresh `DPoP-Nonce`, so clients always hold a valid one.
+ */
+export function oauthRoutes(deps: OAuthRouteDeps) {
+  const router = new Router<AppState>();
+  const endpoint = (path: string) => `${deps.issuer}${path}`;
+  const withNonce: Step = async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    try {
+      await next();
+    } finally {
+      ctx.set('DPoP-Nonce', deps.dpop.currentNonce());
+    }
+  };
+
+  router.get('/.well-known/oauth-authorization-server', (ctx) => {
+    ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.body = {
+      issuer: deps.issuer,
+      device_authorization_endpoint: endpoint('/oauth/device_authorization'),
+      token_endpoint: endpoint('/oauth/token'),
+      revocation_endpoint: endpoint('/oauth/revoke'),
+      introspection_endpoint: endpoint('/oauth/introspect'),
+      jwks_uri: endpoint('/.well-known/jwks.json'),
+      grant_types_supported: [DEVICE_CODE_GRANT, 'refresh_token'],
+      response_types_supported: [],
+      token_endpoint_auth_methods_supported: ['none'],
+      revocation_endpoint_auth_methods_supported: ['none'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
+      dpop_signing_alg_values_supported: ['ES256'],
+      scopes_supported: SCOPE_NAMES.filter((scope) => !scope.startsWith('admin:')),
+    };
+  });
+
+  router.post(
+    '/oauth/device_authorization',
+    oauthErrors,
+    withNonce,
+    ...deps.startLimits,
+    parseBody(deviceAuthorizationRequestSchema, { kinds: ['form'], limit: deps.bodyLimit }),
+    async (ctx) => {
+      const body = ctx.state.body as z.infer<typeof deviceAuthorizationRequestSchema>;
+      const { jkt } = await deps.dpop.verify({
+        proofs: rawHeaderValues(ctx, 'dpop'),
+        htm: 'POST',
+        htu: endpoint('/oauth/device_authorization'),
+        requireNonce: false,
+      });
+      ctx.body = await deps.pairing.start({ clientId: body.client_id, scope: body.scope, jkt }, requestMeta(ctx));
+    },
+  );
+
+  router.post(
+    '/oauth/token',
+    oauthErrors,
+    withNonce,
+    parseBody(tokenGrantRequestSchema, { kinds: ['form'], limit: deps.bodyLimit }),
+    async (ctx) => {
+      const body = ctx.state.body as TokenGrantRequest;
+      // The client must exist before its proof is worth checking (RFC 6749 §5.2 invalid_client).
+      deps.pairing.clients.get(body.client_id);
+      const { jkt } = await deps.dpop.verify({
+        proofs: rawHeaderValues(ctx, 'dpop'),
+        htm: 'POST',
+        htu: endpoint('/oauth/token'),
+        requireNonce: deps.requireNonce,
+      });
+      const meta = requestMeta(ctx);
+      ctx.body =
+        body.grant_type === DEVICE_CODE_GRANT
+          ? await deps.pairing.redeemDeviceCode({ deviceCode: body.device_code, clientId: body.client_id, jkt }, meta)
+          : await deps.pairing.refresh({ refreshToken: body.refresh_token, clientId: body.client_id, jkt }, meta);
+    },
+  );
+
+  return router;
+}

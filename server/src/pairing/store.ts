@@ -1,0 +1,107 @@
+import type { Collection, Db } from 'mongodb';
+import { guardStore, insertUnique } from '../errors/index.js';
+import { COLLECTIONS } from '../store/index.js';
+
+export type PairingState = 'pending' | 'approved' | 'declined' | 'completed';
+
+/** One pairing attempt (a device authorization request) and what became of it. */
+export interface PairingRecord {
+  _id: string;
+  clientId: string;
+  scopes: string[];
+  /** Keyed hashes only (SECURITY.md P9); the codes themselves exist only in the responses. */
+  deviceCodeHash: string;
+  userCodeHash: string;
+  /** Thumbprint of the DPoP key the request was made with: the device grant must use the same key. */
+  jkt: string;
+  state: PairingState;
+  createdAt: Date;
+  expiresAt: Date;
+  /** "Chrome 156 on Linux", from the requesting client's User-Agent. */
+  device: string;
+  /** The requesting address, masked to its network ("203.0.113.x"), and its blind index. */
+  network: string;
+  ipIndex: string;
+  userId: string | null;
+  decidedAt: Date | null;
+  sessionId: string | null;
+}
+
+/**
+ * A refresh token (the paired credential), by its keyed hash. Rotation inserts the successor
+ * with `parent` set to the token it replaces; the unique index on `parent` makes that insert
+ * the one atomic claim (FerretDB v1 does not make guarded updates atomic, unique inserts it
+ * does), and a token that already has a child is an old one being replayed (SECURITY.md P8).
+ */
+export interface RefreshTokenRecord {
+  _id: string;
+  parent?: string;
+  pairingId: string;
+  sessionId: string;
+  userId: string;
+  clientId: string;
+  jkt: string;
+  scopes: string[];
+  /** The user's tokenVersion at pairing: a bump (revoke-all, disable) kills the chain. */
+  tv: number;
+  createdAt: Date;
+  /** The paired session's absolute end. */
+  sessionExpiresAt: Date;
+}
+
+export class PairingStore {
+  readonly pairings: Collection<PairingRecord>;
+  private readonly claims: Collection<{ _id: string; at: Date }>;
+  readonly refreshTokens: Collection<RefreshTokenRecord>;
+
+  constructor(db: Db) {
+    this.pairings = db.collection<PairingRecord>(COLLECTIONS.pairings);
+    this.claims = db.collection(COLLECTIONS.pairingClaims);
+    this.refreshTokens = db.collection<RefreshTokenRecord>(COLLECTIONS.refreshTokens);
+  }
+
+  /** Inserts a pairing; false when a code hash collides with an earlier pairing's (retry with new codes). */
+  insert(record: PairingRecord): Promise<boolean> {
+    return insertUnique(() => this.pairings.insertOne(record));
+  }
+
+  byUserCode(userCodeHash: string): Promise<PairingRecord | null> {
+    return guardStore(() => this.pairings.findOne({ userCodeHash }));
+  }
+
+  byDeviceCode(deviceCodeHash: string): Promise<PairingRecord | null> {
+    return guardStore(() => this.pairings.findOne({ deviceCodeHash }));
+  }
+
+  /**
+   * Claims a one-time step of a pairing ("decide", "issue") by inserting a unique record:
+   * exactly one caller ever gets true, however many race (SECURITY.md P4).
+   */
+  claim(pairingId: string, step: 'decide' | 'issue', at: Date): Promise<boolean> {
+    return insertUnique(() => this.claims.insertOne({ _id: `${step}:${pairingId}`, at }));
+  }
+
+  /** Records what the claim decided, for polling and display. Only the claim winner calls it. */
+  setState(pairingId: string, update: Partial<Pick<PairingRecord, 'state' | 'userId' | 'decidedAt' | 'sessionId'>>): Promise<unknown> {
+    return guardStore(() => this.pairings.updateOne({ _id: pairingId }, { $set: update }));
+  }
+
+  /** The refresh token with this hash and, if it was rotated, its successor — one query. */
+  async refreshFamily(hash: string): Promise<{ token: RefreshTokenRecord | null; successor: RefreshTokenRecord | null }> {
+    const found = await guardStore(() =>
+      this.refreshTokens
+        .find({ $or: [{ _id: hash }, { parent: hash }] })
+        .limit(2)
+        .toArray(),
+    );
+    return {
+      token: found.find((record) => record._id === hash) ?? null,
+      successor: found.find((record) => record.parent === hash) ?? null,
+    };
+  }
+
+  /** Inserts a refresh token; false when its parent already has a successor (rotation lost the race). */
+  insertRefreshToken(record: RefreshTokenRecord): Promise<boolean> {
+    return insertUnique(() => this.refreshTokens.insertOne(record));
+  }
+}

@@ -1,0 +1,140 @@
+import { createHash, createHmac } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, type JWK, type JWTPayload, jwtVerify } from 'jose';
+import type { Clock } from '../context.js';
+import { deriveKey, safeEqual } from '../crypto/index.js';
+import { AppError } from '../errors/index.js';
+import { redisHealth } from '../store/index.js';
+
+/** Proofs older than this (by their own `iat`) are stale; the replay cache keeps jtis as long. */
+export const PROOF_MAX_AGE_SECONDS = 120;
+/** A proof may claim an `iat` this far ahead of our clock (client clocks drift). */
+export const PROOF_MAX_FUTURE_SECONDS = 30;
+/** Server nonces rotate every window; the current and the previous one are accepted. */
+const NONCE_WINDOW_SECONDS = 300;
+const MAX_PROOF_BYTES = 4096;
+const PROOF_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+export interface ProofCheck {
+  /** The DPoP header values as received (more than one is refused). */
+  proofs: string[];
+  /** HTTP method and the request URI without query or fragment (RFC 9449 §4.3). */
+  htm: string;
+  htu: string;
+  /** For resource requests: the access token, whose hash the proof must carry as `ath`. */
+  accessToken?: string;
+  /** Require our `DPoP-Nonce` (token endpoint); a missing or old one gets `use_dpop_nonce`. */
+  requireNonce: boolean;
+}
+
+/**
+ * Verifies DPoP proofs (RFC 9449): one compact JWS with `typ: dpop+jwt`, ES256 over the public
+ * P-256 key in its own header, `htm`/`htu` matching this request, `iat` inside a short window,
+ * `ath` for resource requests, our nonce where required, and a `jti` never seen before within
+ * the window (Redis SET NX; when Redis cannot answer, the proof is refused: fail closed).
+ * Returns the key's RFC 7638 thumbprint, which tokens are bound to (`cnf.jkt`).
+ */
+export class DpopVerifier {
+  private readonly nonceKey: Buffer;
+
+  constructor(
+    private readonly redis: Redis,
+    masterKey: Buffer,
+    private readonly clock: Clock,
+  ) {
+    this.nonceKey = deriveKey(masterKey, 'dpop-nonce');
+  }
+
+  /** The nonce to hand out now, in `DPoP-Nonce`: stateless, so every instance agrees. */
+  currentNonce(): string {
+    return this.nonceFor(this.window());
+  }
+
+  async verify(check: ProofCheck): Promise<{ jkt: string }> {
+    if (check.proofs.length !== 1) throw proofError('one DPoP header is required');
+    const proof = check.proofs[0] as string;
+    if (proof.length > MAX_PROOF_BYTES || !PROOF_SHAPE.test(proof)) throw proofError('malformed proof');
+
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(proof);
+    } catch (error) {
+      throw proofError('malformed proof', error);
+    }
+    const jwk = header.jwk as JWK | undefined;
+    // Only a public P-256 key: a private member in the header means the client leaked its key.
+    if (header.typ !== 'dpop+jwt' || header.alg !== 'ES256' || !jwk || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || 'd' in jwk)
+      throw proofError('proof header not acceptable');
+
+    const nowMs = this.clock.now().getTime();
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ['ES256'], currentDate: new Date(nowMs) }));
+    } catch (error) {
+      throw proofError('bad proof signature', error);
+    }
+    const { htm, htu, iat, jti, ath, nonce } = payload as JWTPayload & Record<string, unknown>;
+    if (typeof jti !== 'string' || jti.length < 16 || jti.length > 128) throw proofError('jti missing');
+    if (htm !== check.htm || typeof htu !== 'string' || normaliseHtu(htu) !== check.htu) throw proofError('htm/htu mismatch');
+    const now = nowMs / 1000;
+    if (typeof iat !== 'number' || iat < now - PROOF_MAX_AGE_SECONDS || iat > now + PROOF_MAX_FUTURE_SECONDS)
+      throw proofError('iat outside the window');
+    if (check.accessToken !== undefined) {
+      const expected = createHash('sha256').update(check.accessToken).digest('base64url');
+      if (typeof ath !== 'string' || !safeEqual(ath, expected)) throw proofError('ath mismatch');
+    }
+    if (check.requireNonce && !(typeof nonce === 'string' && this.nonceValid(nonce)))
+      throw new AppError('DPOP_NONCE_REQUIRED', { headers: { 'DPoP-Nonce': this.currentNonce() } });
+
+    const jkt = await calculateJwkThumbprint(jwk, 'sha256');
+    await this.claimJti(jkt, jti);
+    return { jkt };
+  }
+
+  private async claimJti(jkt: string, jti: string): Promise<void> {
+    const health = redisHealth(this.redis);
+    if (!health.available) throw new AppError('DEPENDENCY_UNAVAILABLE');
+    let fresh: string | null;
+    try {
+      const key = `dpop:jti:${createHash('sha256').update(`${jkt}.${jti}`).digest('base64url')}`;
+      fresh = await this.redis.set(key, '1', 'EX', PROOF_MAX_AGE_SECONDS + PROOF_MAX_FUTURE_SECONDS, 'NX');
+    } catch (error) {
+      health.failed();
+      throw new AppError('DEPENDENCY_UNAVAILABLE', { cause: error });
+    }
+    if (fresh !== 'OK') throw proofError('replayed proof');
+  }
+
+  private window(): number {
+    return Math.floor(this.clock.now().getTime() / 1000 / NONCE_WINDOW_SECONDS);
+  }
+
+  private nonceFor(window: number): string {
+    const stamp = Buffer.alloc(4);
+    stamp.writeUInt32BE(window >>> 0);
+    const mac = createHmac('sha256', this.nonceKey).update(stamp).digest().subarray(0, 16);
+    return Buffer.concat([stamp, mac]).toString('base64url');
+  }
+
+  private nonceValid(nonce: string): boolean {
+    const window = this.window();
+    // Compare against both accepted nonces every time, so timing says nothing about which matched.
+    const current = safeEqual(nonce, this.nonceFor(window));
+    const previous = safeEqual(nonce, this.nonceFor(window - 1));
+    return current || previous;
+  }
+}
+
+/** The `htu` as RFC 9449 compares it: scheme, host and path, without query or fragment. */
+function normaliseHtu(value: string): string | null {
+  try {
+    const url = new URL(value);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return null;
+  }
+}
+
+function proofError(reason: string, cause?: unknown): AppError {
+  return new AppError('DPOP_PROOF_INVALID', { cause: cause ?? new Error(reason) });
+}
