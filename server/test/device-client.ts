@@ -170,3 +170,21 @@ export async function grantError(run: () => Promise<unknown>): Promise<string | 
     throw error;
   }
 }
+
+/** What a signed-in person does on the pair page: type the code, then approve or decline. */
+export async function decideOnPairPage(
+  app: ListeningApp,
+  session: { cookie: string; sessionId: string },
+  userCode: string,
+  decision: 'approve' | 'decline',
+) {
+  const csrf = app.services.csrf.forSession(session.sessionId);
+  const headers = { Cookie: session.cookie, Origin: app.origin, 'Content-Type': 'application/x-www-form-urlencoded' };
+  const lookup = await fetch(`${app.origin}/pair`, { method: 'POST', headers, body: new URLSearchParams({ user_code: userCode, csrf }) });
+  const decide = await fetch(`${app.origin}/pair/decide`, {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams({ user_code: userCode, decision, csrf }),
+  });
+  return { lookup: { status: lookup.status, html: await lookup.text() }, decide: { status: decide.status, html: await decide.text() } };
+}

@@ -3,7 +3,7 @@
 // and revokes — the flow is the standard one, not extension-specific.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../src/users/index.js';
-import { createListeningApp, DeviceClient, grantError, type ListeningApp } from './device-client.js';
+import { createListeningApp, DeviceClient, decideOnPairPage, grantError, type ListeningApp } from './device-client.js';
 import { createUser, startBrowserSession } from './harness.js';
 
 let t: ListeningApp;
@@ -16,24 +16,6 @@ beforeAll(async () => {
   browser = await startBrowserSession(t, alice);
 });
 afterAll(() => t.close());
-
-/** What a signed-in person does on the pair page: type the code, then approve or decline. */
-export async function decideOnPairPage(
-  app: ListeningApp,
-  session: { cookie: string; sessionId: string },
-  userCode: string,
-  decision: 'approve' | 'decline',
-) {
-  const csrf = app.services.csrf.forSession(session.sessionId);
-  const headers = { Cookie: session.cookie, Origin: app.origin, 'Content-Type': 'application/x-www-form-urlencoded' };
-  const lookup = await fetch(`${app.origin}/pair`, { method: 'POST', headers, body: new URLSearchParams({ user_code: userCode, csrf }) });
-  const decide = await fetch(`${app.origin}/pair/decide`, {
-    method: 'POST',
-    headers,
-    body: new URLSearchParams({ user_code: userCode, decision, csrf }),
-  });
-  return { lookup: { status: lookup.status, html: await lookup.text() }, decide: { status: decide.status, html: await decide.text() } };
-}
 
 describe('pairing with a standard device-flow client', () => {
   it('pairs, calls the API with DPoP, refreshes with rotation and revokes', async () => {

@@ -660,13 +660,19 @@ describe('J17 where a token may come from', () => {
     ['Basic with alice’s credentials', `Basic ${Buffer.from('alice@example.com:alice-password').toString('base64')}`],
     ['Basic carrying the API token', `Basic ${Buffer.from('API').toString('base64')}`],
     ['the API token as Basic', 'Basic API'],
-    ['DPoP with the API token', 'DPoP API'],
     ['the bare API token', 'API'],
     ['Bootstrap', 'Bootstrap API'],
   ])('%s is refused with 401 TOKEN_INVALID and a Bearer challenge', async (_what, value) => {
     const response = await t.http.get('/api/v1/me/sessions').set('Authorization', value.replaceAll('API', aliceApi.token));
     expectProblem(response, 401, 'TOKEN_INVALID');
     expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
+  });
+
+  it('an API token under the DPoP scheme is refused with 401 TOKEN_INVALID and a DPoP challenge', async () => {
+    // DPoP is for the access tokens of paired clients (typ at+jwt); an API token is not one.
+    const response = await t.http.get('/api/v1/me/sessions').set('Authorization', `DPoP ${aliceApi.token}`);
+    expectProblem(response, 401, 'TOKEN_INVALID');
+    expect(response.headers['www-authenticate']).toMatch(/^DPoP .*error="invalid_token"/);
   });
 
   it('a bad Authorization header is not rescued by a valid cookie', async () => {
