@@ -52,6 +52,9 @@ export class DeviceClient {
   accessToken: string | null = null;
   refreshToken: string | null = null;
 
+  /** Sends every request to `via` instead (another instance behind the same public URL). */
+  via: string | null = null;
+
   private constructor(
     readonly origin: string,
     clientId: string,
@@ -62,7 +65,7 @@ export class DeviceClient {
   static async create(origin: string, clientId = 'gatehouse-cli', keyPair?: CryptoKeyPair): Promise<DeviceClient> {
     const device = new DeviceClient(origin, clientId);
     const issuer = new URL(origin);
-    const response = await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.allowInsecureRequests]: true });
+    const response = await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...device.options() });
     device.as = await oauth.processDiscoveryResponse(issuer, response);
     device.keyPair = keyPair ?? (await oauth.generateKeyPair('ES256', { extractable: false }));
     device.dpop = oauth.DPoP(device.client, device.keyPair);
@@ -75,6 +78,15 @@ export class DeviceClient {
 
   get key(): CryptoKeyPair {
     return this.keyPair;
+  }
+
+  /** Request options: plain http on loopback, and the optional rerouting to another instance. */
+  options() {
+    return {
+      [oauth.allowInsecureRequests]: true,
+      // biome-ignore lint/suspicious/noExplicitAny: oauth4webapi types each endpoint's options separately.
+      [oauth.customFetch]: (url: string, init: any) => fetch(this.via ? url.replace(this.origin, this.via) : url, init),
+    };
   }
 
   thumbprint(): Promise<string> {
@@ -93,7 +105,7 @@ export class DeviceClient {
     const parameters = new URLSearchParams(scope ? { scope } : {});
     return oauth.deviceAuthorizationRequest(this.as, this.client, oauth.None(), parameters, {
       headers,
-      [oauth.allowInsecureRequests]: true,
+      ...this.options(),
     });
   }
 
@@ -102,7 +114,7 @@ export class DeviceClient {
     const run = async () => {
       const response = await oauth.deviceCodeGrantRequest(this.as, this.client, oauth.None(), deviceCode, {
         DPoP: this.dpop,
-        [oauth.allowInsecureRequests]: true,
+        ...this.options(),
       });
       return oauth.processDeviceCodeResponse(this.as, this.client, response);
     };
@@ -117,7 +129,7 @@ export class DeviceClient {
     const run = async () => {
       const response = await oauth.refreshTokenGrantRequest(this.as, this.client, oauth.None(), token, {
         DPoP: this.dpop,
-        [oauth.allowInsecureRequests]: true,
+        ...this.options(),
       });
       return oauth.processRefreshTokenResponse(this.as, this.client, response);
     };
@@ -130,17 +142,23 @@ export class DeviceClient {
   /** A resource request with `Authorization: DPoP` and a proof carrying `ath`. */
   async call(method: string, path: string, accessToken = this.accessToken): Promise<Response> {
     if (!accessToken) throw new Error('no access token');
-    return oauth.protectedResourceRequest(accessToken, method, new URL(path, this.origin), new Headers(), null, {
-      DPoP: this.dpop,
-      [oauth.allowInsecureRequests]: true,
-    });
+    try {
+      return await oauth.protectedResourceRequest(accessToken, method, new URL(path, this.origin), new Headers(), null, {
+        DPoP: this.dpop,
+        ...this.options(),
+      });
+    } catch (error) {
+      // oauth4webapi throws on a WWW-Authenticate challenge; the tests want to read the answer.
+      if (error instanceof oauth.WWWAuthenticateChallengeError) return error.response;
+      throw error;
+    }
   }
 
   async revoke(token = this.refreshToken): Promise<void> {
     if (!token) return;
     const response = await oauth.revocationRequest(this.as, this.client, oauth.None(), token, {
       additionalParameters: { token_type_hint: 'refresh_token' },
-      [oauth.allowInsecureRequests]: true,
+      ...this.options(),
     });
     await oauth.processRevocationResponse(response);
   }

@@ -85,6 +85,8 @@ export async function createTestApp(env: Record<string, string | undefined> = {}
     LOG_LEVEL: 'info',
     RATE_LIMIT_PER_MINUTE: '100000',
     RATE_LIMIT_SIGN_IN_PER_MINUTE: '100000',
+    PAIRING_STARTS_PER_MINUTE: '100000',
+    PAIRING_STARTS_GLOBAL_PER_MINUTE: '100000',
     ...(shared ? { MONGODB_URL: shared.MONGODB_URL, REDIS_URL: shared.REDIS_URL, REDIS_KEY_PREFIX: shared.REDIS_KEY_PREFIX } : {}),
     ...env,
   });
