@@ -92,25 +92,25 @@ export function requireCredential(deps: CredentialDeps, options: { scope: Scope;
  */
 async function authenticateDpop(ctx: AppContext, deps: CredentialDeps, token: string): Promise<Principal> {
   const challenge = (error: string) => ({ headers: { 'WWW-Authenticate': `DPoP algs="ES256", error="${error}"` } });
-  const principal = await deps.authenticator.authenticate(token, 'access').catch((error: unknown) => {
+  const proof = {
+    proofs: rawHeaderValues(ctx, 'dpop'),
+    htm: ctx.method,
+    htu: `${deps.publicOrigin}${ctx.path}`,
+    accessToken: token,
+    requireNonce: false,
+  };
+  try {
+    return await deps.authenticator.authenticate(token, 'access', async (claims) => {
+      const { jkt, replayKey } = await deps.dpop.verifyProof(proof);
+      if (jkt !== claims.jkt) throw new AppError('DPOP_PROOF_INVALID', { cause: new Error('proof by another key') });
+      return replayKey;
+    });
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'DPOP_PROOF_INVALID')
+      throw new AppError('TOKEN_INVALID', { cause: error, ...challenge('invalid_dpop_proof') });
     if (error instanceof AppError && error.status === 401) throw new AppError(error.code, { cause: error, ...challenge('invalid_token') });
     throw error;
-  });
-  const { jkt } = await deps.dpop
-    .verify({
-      proofs: rawHeaderValues(ctx, 'dpop'),
-      htm: ctx.method,
-      htu: `${deps.publicOrigin}${ctx.path}`,
-      accessToken: token,
-      requireNonce: false,
-    })
-    .catch((error: unknown) => {
-      if (error instanceof AppError && error.code === 'DPOP_PROOF_INVALID')
-        throw new AppError('TOKEN_INVALID', { cause: error, ...challenge('invalid_dpop_proof') });
-      throw error;
-    });
-  if (jkt !== principal.claims.jkt) throw new AppError('TOKEN_INVALID', challenge('invalid_dpop_proof'));
-  return principal;
+  }
 }
 
 /** The Authorization header, or null; two of them (which Node would silently merge or drop) are refused. */

@@ -1,6 +1,6 @@
 import type { Scope, TokenType } from '@gatehouse/shared';
 import type { TokenClaims, TokenIssuer } from './jwt.js';
-import type { RevocationState } from './revocation.js';
+import type { OnceKey, RevocationState } from './revocation.js';
 
 /** Who a request acts for, once its credential has been verified and found unrevoked. */
 export interface Principal {
@@ -23,9 +23,14 @@ export class Authenticator {
     private readonly revocation: RevocationState,
   ) {}
 
-  async authenticate(token: string, type: TokenType): Promise<Principal> {
+  /**
+   * `bind` checks what binds the token to this request (a DPoP proof) once the token itself is
+   * verified, and may name a key to claim once in the same revocation round trip (the proof's jti).
+   */
+  async authenticate(token: string, type: TokenType, bind?: (claims: TokenClaims) => Promise<OnceKey>): Promise<Principal> {
     const claims = await this.issuer.verify(token, type);
-    await this.revocation.check({ userId: claims.sub, jti: claims.jti, tv: claims.tv, sid: claims.sid });
+    const once = bind ? await bind(claims) : undefined;
+    await this.revocation.check({ userId: claims.sub, jti: claims.jti, tv: claims.tv, sid: claims.sid, once });
     return {
       type,
       userId: claims.sub,

@@ -5,6 +5,7 @@ import type { Clock } from '../context.js';
 import { deriveKey, safeEqual } from '../crypto/index.js';
 import { AppError } from '../errors/index.js';
 import { redisHealth } from '../store/index.js';
+import type { OnceKey } from './revocation.js';
 
 /** Proofs older than this (by their own `iat`) are stale; the replay cache keeps jtis as long. */
 export const PROOF_MAX_AGE_SECONDS = 120;
@@ -50,7 +51,18 @@ export class DpopVerifier {
     return this.nonceFor(this.window());
   }
 
+  /** Checks a proof and claims its jti in Redis (the token endpoint's path). */
   async verify(check: ProofCheck): Promise<{ jkt: string }> {
+    const { jkt, replayKey } = await this.verifyProof(check);
+    await this.claimOnce(replayKey);
+    return { jkt };
+  }
+
+  /**
+   * Checks a proof without touching Redis; the caller claims `replayKey` once (resource requests
+   * fold it into the revocation round trip, so a DPoP request costs one Redis round trip).
+   */
+  async verifyProof(check: ProofCheck): Promise<{ jkt: string; replayKey: OnceKey }> {
     if (check.proofs.length !== 1) throw proofError('one DPoP header is required');
     const proof = check.proofs[0] as string;
     if (proof.length > MAX_PROOF_BYTES || !PROOF_SHAPE.test(proof)) throw proofError('malformed proof');
@@ -87,17 +99,16 @@ export class DpopVerifier {
       throw new AppError('DPOP_NONCE_REQUIRED', { headers: { 'DPoP-Nonce': this.currentNonce() } });
 
     const jkt = await calculateJwkThumbprint(jwk, 'sha256');
-    await this.claimJti(jkt, jti);
-    return { jkt };
+    const key = `dpop:jti:${createHash('sha256').update(`${jkt}.${jti}`).digest('base64url')}`;
+    return { jkt, replayKey: { key, ttlSeconds: PROOF_MAX_AGE_SECONDS + PROOF_MAX_FUTURE_SECONDS } };
   }
 
-  private async claimJti(jkt: string, jti: string): Promise<void> {
+  private async claimOnce({ key, ttlSeconds }: OnceKey): Promise<void> {
     const health = redisHealth(this.redis);
     if (!health.available) throw new AppError('DEPENDENCY_UNAVAILABLE');
     let fresh: string | null;
     try {
-      const key = `dpop:jti:${createHash('sha256').update(`${jkt}.${jti}`).digest('base64url')}`;
-      fresh = await this.redis.set(key, '1', 'EX', PROOF_MAX_AGE_SECONDS + PROOF_MAX_FUTURE_SECONDS, 'NX');
+      fresh = await this.redis.set(key, '1', 'EX', ttlSeconds, 'NX');
     } catch (error) {
       health.failed();
       throw new AppError('DEPENDENCY_UNAVAILABLE', { cause: error });

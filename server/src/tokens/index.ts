@@ -5,4 +5,4 @@ export { announceKeysChanged, invalidationChannel, listenForInvalidation } from 
 export { type MintInput, type TokenClaims, TokenIssuer } from './jwt.js';
 export { KeyStore } from './key-store.js';
 export { createKey, importKey, Keyring } from './keyring.js';
-export { RevocationState } from './revocation.js';
+export { type OnceKey, RevocationState } from './revocation.js';

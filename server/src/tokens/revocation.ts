@@ -23,6 +23,23 @@ export interface RevocationQuery {
   jti: string;
   tv: number;
   sid?: string | undefined;
+  /**
+   * A key that must never have been seen (a DPoP proof's jti), claimed with SET NX in the same
+   * round trip. Without Redis it cannot be claimed, so the request fails closed.
+   */
+  once?: OnceKey | undefined;
+}
+
+export interface OnceKey {
+  key: string;
+  ttlSeconds: number;
+}
+
+interface Facts {
+  user: UserFacts | null;
+  denied: boolean;
+  sessionRevoked: boolean;
+  replayed: boolean;
 }
 
 const USER_TTL_SECONDS = 24 * 3600;
@@ -70,7 +87,7 @@ export class RevocationState {
 
   /** Throws TOKEN_REVOKED / TOKEN_ACCOUNT_DISABLED when the token must not be honoured. */
   async check(query: RevocationQuery): Promise<void> {
-    let facts: { user: UserFacts | null; denied: boolean; sessionRevoked: boolean };
+    let facts: Facts;
     try {
       // While the breaker is open (Redis just failed), go straight to MongoDB.
       facts = this.health.available ? await this.readRedis(query) : await this.readMongo(query);
@@ -82,43 +99,58 @@ export class RevocationState {
     judge(query, facts);
   }
 
-  private async readRedis(query: RevocationQuery) {
+  private async readRedis(query: RevocationQuery): Promise<Facts> {
     if (this.mirrorStale) await this.dropStaleMirror().catch((error: unknown) => Promise.reject(storeError(error)));
     const result = await this.pipeline(query);
+    const replayed = query.once !== undefined && !result.claimed;
     if (result.epoch === null) {
       await this.rebuild();
-      return this.readRedisAfterRebuild(query);
+      // The once-key was already claimed (or found taken) by the first round trip.
+      const again = await this.readRedisAfterRebuild({ ...query, once: undefined });
+      return { ...again, replayed };
     }
-    return { user: result.user ?? (await this.loadUser(query.userId)), denied: result.denied, sessionRevoked: result.sessionRevoked };
+    return {
+      user: result.user ?? (await this.loadUser(query.userId)),
+      denied: result.denied,
+      sessionRevoked: result.sessionRevoked,
+      replayed,
+    };
   }
 
-  private async readRedisAfterRebuild(query: RevocationQuery) {
+  private async readRedisAfterRebuild(query: RevocationQuery): Promise<Facts> {
     const result = await this.pipeline(query);
     if (result.epoch === null) return this.readMongo(query);
-    return { user: result.user ?? (await this.loadUser(query.userId)), denied: result.denied, sessionRevoked: result.sessionRevoked };
+    return {
+      user: result.user ?? (await this.loadUser(query.userId)),
+      denied: result.denied,
+      sessionRevoked: result.sessionRevoked,
+      replayed: false,
+    };
   }
 
   private async pipeline(query: RevocationQuery) {
     let replies: [Error | null, unknown][] | null;
     try {
-      replies = await this.redis
+      const pipeline = this.redis
         .pipeline()
         .get(EPOCH_KEY)
         .hmget(`auth:user:${query.userId}`, 'tv', 'status')
         .exists(`deny:${query.jti}`)
-        .exists(`rs:${query.sid ?? '-'}`)
-        .exec();
+        .exists(`rs:${query.sid ?? '-'}`);
+      if (query.once) pipeline.set(query.once.key, '1', 'EX', query.once.ttlSeconds, 'NX');
+      replies = await pipeline.exec();
     } catch (error) {
       this.health.failed();
       throw storeError(error);
     }
     if (!replies || replies.some(([error]) => error))
       throw storeError(replies?.find(([error]) => error)?.[0] ?? new Error('empty pipeline reply'));
-    const [epoch, user, denied, sessionRevoked] = replies.map(([, value]) => value) as [
+    const [epoch, user, denied, sessionRevoked, claim] = replies.map(([, value]) => value) as [
       string | null,
       [string | null, string | null],
       number,
       number,
+      string | null | undefined,
     ];
     const [tv, status] = user;
     return {
@@ -126,6 +158,7 @@ export class RevocationState {
       user: tv !== null && status !== null ? { tokenVersion: Number(tv), status: status as UserStatus } : null,
       denied: denied === 1,
       sessionRevoked: sessionRevoked === 1,
+      claimed: claim === 'OK',
     };
   }
 
@@ -137,13 +170,14 @@ export class RevocationState {
     return user;
   }
 
-  private async readMongo(query: RevocationQuery) {
+  private async readMongo(query: RevocationQuery): Promise<Facts> {
+    if (query.once) throw new AppError('DEPENDENCY_UNAVAILABLE');
     const [user, denied, session] = await Promise.all([
       guardStore(() => this.users.findOne({ _id: query.userId }, { projection: { tokenVersion: 1, status: 1 } })),
       guardStore(() => this.revoked.findOne({ _id: query.jti })),
       query.sid ? guardStore(() => this.sessions.findOne({ _id: query.sid as string }, { projection: { revokedAt: 1 } })) : null,
     ]);
-    return { user, denied: denied !== null, sessionRevoked: query.sid ? !session || session.revokedAt !== null : false };
+    return { user, denied: denied !== null, sessionRevoked: query.sid ? !session || session.revokedAt !== null : false, replayed: false };
   }
 
   /** Deletes the epoch so that every instance rebuilds from MongoDB before trusting Redis again. */
@@ -271,10 +305,11 @@ export class RevocationState {
   }
 }
 
-function judge(query: RevocationQuery, facts: { user: UserFacts | null; denied: boolean; sessionRevoked: boolean }): void {
+function judge(query: RevocationQuery, facts: Facts): void {
   if (!facts.user) throw new AppError('TOKEN_INVALID');
   if (facts.user.status !== 'active') throw new AppError('TOKEN_ACCOUNT_DISABLED');
   if (facts.user.tokenVersion !== query.tv || facts.denied || facts.sessionRevoked) throw new AppError('TOKEN_REVOKED');
+  if (facts.replayed) throw new AppError('DPOP_PROOF_INVALID', { cause: new Error('replayed proof') });
 }
 
 function ttlMs(until: Date, now: Date): number {
