@@ -34,7 +34,10 @@ export function errorHandler(renderHtml: HtmlErrorRenderer): Step {
             'cross-origin-opener-policy',
             'cross-origin-resource-policy',
             'access-control-allow-origin',
+            'access-control-expose-headers',
             'vary',
+            // A fresh DPoP nonce is useful on every answer, errors included (RFC 9449 §8).
+            'dpop-nonce',
           ].includes(name)
         ) {
           ctx.remove(name);

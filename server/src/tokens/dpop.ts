@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, type JWK, type JWTPayload, jwtVerify } from 'jose';
+import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, type JWK, type JWTPayload, jwtVerify } from 'jose';
 import type { Clock } from '../context.js';
 import { deriveKey, safeEqual } from '../crypto/index.js';
 import { AppError } from '../errors/index.js';
@@ -14,7 +14,14 @@ export const PROOF_MAX_FUTURE_SECONDS = 30;
 /** Server nonces rotate every window; the current and the previous one are accepted. */
 const NONCE_WINDOW_SECONDS = 300;
 const MAX_PROOF_BYTES = 4096;
+const KEY_CACHE_SIZE = 10_000;
 const PROOF_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+interface ImportedKey {
+  key: CryptoKey | Uint8Array;
+  /** RFC 7638 thumbprint (SHA-256) of the public key. */
+  jkt: string;
+}
 
 export interface ProofCheck {
   /** The DPoP header values as received (more than one is refused). */
@@ -37,6 +44,7 @@ export interface ProofCheck {
  */
 export class DpopVerifier {
   private readonly nonceKey: Buffer;
+  private readonly keys = new Map<string, ImportedKey>();
 
   constructor(
     private readonly redis: Redis,
@@ -80,8 +88,11 @@ export class DpopVerifier {
 
     const nowMs = this.clock.now().getTime();
     let payload: JWTPayload;
+    let jkt: string;
     try {
-      ({ payload } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ['ES256'], currentDate: new Date(nowMs) }));
+      const imported = await this.publicKey(jwk);
+      jkt = imported.jkt;
+      ({ payload } = await jwtVerify(proof, imported.key, { typ: 'dpop+jwt', algorithms: ['ES256'], currentDate: new Date(nowMs) }));
     } catch (error) {
       throw proofError('bad proof signature', error);
     }
@@ -98,9 +109,24 @@ export class DpopVerifier {
     if (check.requireNonce && !(typeof nonce === 'string' && this.nonceValid(nonce)))
       throw new AppError('DPOP_NONCE_REQUIRED', { headers: { 'DPoP-Nonce': this.currentNonce() } });
 
-    const jkt = await calculateJwkThumbprint(jwk, 'sha256');
     const key = `dpop:jti:${createHash('sha256').update(`${jkt}.${jti}`).digest('base64url')}`;
     return { jkt, replayKey: { key, ttlSeconds: PROOF_MAX_AGE_SECONDS + PROOF_MAX_FUTURE_SECONDS } };
+  }
+
+  /**
+   * The proof's public key, imported once per key: a paired client signs every request with
+   * the same key, and importing it costs more than verifying the signature.
+   */
+  private async publicKey(jwk: JWK): Promise<ImportedKey> {
+    const id = `${jwk.x}.${jwk.y}`;
+    let imported = this.keys.get(id);
+    if (!imported) {
+      const publicJwk = { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y };
+      imported = { key: await importJWK(publicJwk, 'ES256'), jkt: await calculateJwkThumbprint(publicJwk, 'sha256') };
+      if (this.keys.size >= KEY_CACHE_SIZE) this.keys.delete(this.keys.keys().next().value as string);
+      this.keys.set(id, imported);
+    }
+    return imported;
   }
 
   private async claimOnce({ key, ttlSeconds }: OnceKey): Promise<void> {
