@@ -147,3 +147,18 @@ export const adminUserViewSchema = z.object({
   lastSignInAt: z.string().nullable(),
 });
 export type AdminUserView = z.infer<typeof adminUserViewSchema>;
+
+/** One entry of a person's own recent security activity (`GET /api/v1/me/activity`). */
+export const activityEntrySchema = z.object({
+  time: z.string(),
+  action: z.string(),
+  outcome: z.string(),
+  /** A plain-words description (ACTIVITY_LABELS). */
+  description: z.string(),
+  /** The address the request came from, when it was recorded under this person's key. */
+  ip: z.string().nullable(),
+  device: z.string().nullable(),
+});
+export const activityListSchema = z.object({ activity: z.array(activityEntrySchema) });
+export type ActivityEntry = z.infer<typeof activityEntrySchema>;
+export const activityQuerySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(20) });

@@ -1,9 +1,10 @@
-import type { AuditAction, AuditOutcome } from '@gatehouse/shared';
+import { ACTIVITY_LABELS, type ActivityEntry, type AuditAction, type AuditOutcome } from '@gatehouse/shared';
 import type { Collection } from 'mongodb';
 import type { Deps, RequestMeta } from '../context.js';
 import { randomId } from '../crypto/index.js';
 import { guardStore } from '../errors/index.js';
 import { safeLogValue } from '../log/index.js';
+import { describeDevice } from '../sessions/device.js';
 import { COLLECTIONS } from '../store/index.js';
 
 /** Fields that may appear in an entry's details; anything else is dropped, so no secret can slip in. */
@@ -85,6 +86,28 @@ export class AuditLog {
   }
 
   /** For rejections: the refusal stands even if the entry can't be written; that is logged. */
+  /**
+   * A person's own recent security activity: entries about them or by them, newest first, IPs
+   * decrypted only where they were sealed under this person's key.
+   */
+  async recentFor(user: { _id: string; keySalt: string }, limit: number): Promise<ActivityEntry[]> {
+    const entries = await guardStore(() =>
+      this.entries
+        .find({ $or: [{ target: `user:${user._id}` }, { actor: `user:${user._id}` }] })
+        .sort({ time: -1 })
+        .limit(limit)
+        .toArray(),
+    );
+    return entries.map((entry) => ({
+      time: entry.time.toISOString(),
+      action: entry.action,
+      outcome: entry.outcome,
+      description: ACTIVITY_LABELS[entry.action] + (entry.outcome === 'success' ? '' : ` (${entry.outcome})`),
+      ip: entry.ip && entry.ipKey === user._id ? this.deps.ipCipher.decrypt(entry.ip, user._id, user.keySalt) : null,
+      device: entry.userAgent ? describeDevice(entry.userAgent) : null,
+    }));
+  }
+
   async recordBestEffort(event: AuditEvent, meta?: RequestMeta): Promise<void> {
     try {
       await this.record(event, meta);

@@ -142,7 +142,7 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
 
   const routers: Router<AppState>[] = [
     healthRoutes({ redis: deps.redis, db: deps.db, timeoutMs: Math.max(config.REDIS_TIMEOUT_MS, 1000) }),
-    webRoutes({ providers, sessions, users, csrf }),
+    webRoutes({ providers, sessions, users, csrf, audit }),
     oidcRoutes({
       signIn,
       sessions,

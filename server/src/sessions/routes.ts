@@ -1,4 +1,4 @@
-import { type CreateApiToken, createApiTokenSchema, opaqueIdSchema, sessionListQuerySchema } from '@gatehouse/shared';
+import { activityQuerySchema, type CreateApiToken, createApiTokenSchema, opaqueIdSchema, sessionListQuerySchema } from '@gatehouse/shared';
 import Router from '@koa/router';
 import type { z } from 'zod';
 import type { AuditLog } from '../audit/index.js';
@@ -43,6 +43,18 @@ export function sessionRoutes(deps: SessionRouteDeps) {
     const user = ctx.state.user as User;
     ctx.body = { id: user._id, name: user.name, email: user.email ?? null, roles: user.roles, status: user.status };
   });
+
+  router.get(
+    '/api/v1/me/activity',
+    requireCredential(deps, { scope: 'activity:read', cookie: true }),
+    parseQuery(activityQuerySchema),
+    loadUser,
+    async (ctx) => {
+      const { limit } = ctx.state.query as z.infer<typeof activityQuerySchema>;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { activity: await deps.audit.recentFor(ctx.state.user as User, limit) };
+    },
+  );
 
   router.get('/api/v1/me/sessions', read, parseQuery(sessionListQuerySchema), loadUser, async (ctx) => {
     const query = ctx.state.query as z.infer<typeof sessionListQuerySchema>;

@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
-import type { SessionView } from '@gatehouse/shared';
+import type { ActivityEntry, SessionView } from '@gatehouse/shared';
 import { Layout } from './layout.js';
 
 export interface AccountPageProps {
@@ -9,12 +9,14 @@ export interface AccountPageProps {
   sessions: SessionView[];
   csrfToken: string;
   scopes: string[];
+  activity: ActivityEntry[];
 }
 
 const KIND_LABEL = { browser: 'Browser', extension: 'Extension', api: 'API token' } as const;
 
 /** Who you are, how you signed in, where you are signed in, and your API tokens. */
-export function AccountPage({ user, identity, sessions, csrfToken, scopes }: AccountPageProps) {
+export function AccountPage({ user, identity, sessions, csrfToken, scopes, activity }: AccountPageProps) {
+  const paired = sessions.filter((session) => session.kind === 'extension');
   return (
     <Layout title="Your account" head={<meta name="csrf-token" content={csrfToken} />} script="/assets/account.js">
       <section class="card">
@@ -89,6 +91,38 @@ export function AccountPage({ user, identity, sessions, csrfToken, scopes }: Acc
             ))}
           </tbody>
         </table>
+      </section>
+      <section class="card" aria-labelledby="paired-heading">
+        <div class="row">
+          <h2 id="paired-heading">Paired extensions and devices</h2>
+          <a class="button" href="/pair">
+            Pair a device
+          </a>
+        </div>
+        {paired.length === 0 ? (
+          <p class="muted">Nothing is paired. Install the Gatehouse extension and choose “Pair this browser”.</p>
+        ) : (
+          <p class="muted">
+            {paired.length === 1 ? 'One device is' : `${paired.length} devices are`} paired:{' '}
+            {paired.map((session) => session.device).join(', ')}. Revoke one in the sessions list above to disconnect it.
+          </p>
+        )}
+      </section>
+      <section class="card" aria-labelledby="activity-heading">
+        <h2 id="activity-heading">Recent security activity</h2>
+        {activity.length === 0 ? (
+          <p class="muted">Nothing yet.</p>
+        ) : (
+          <ul id="activity" class="activity">
+            {activity.map((entry) => (
+              <li key={`${entry.time}-${entry.action}`} data-action-name={entry.action}>
+                <time datetime={entry.time}>{formatTime(entry.time)}</time> · {entry.description}
+                {entry.device ? <span class="muted"> · {entry.device}</span> : null}
+                {entry.ip ? <span class="muted"> · {entry.ip}</span> : null}
+              </li>
+            ))}
+          </ul>
+        )}
       </section>
       <section class="card" aria-labelledby="tokens-heading">
         <h2 id="tokens-heading">Create an API token</h2>

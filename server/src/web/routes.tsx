@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { SCOPES, safeReturnPath } from '@gatehouse/shared';
 import Router from '@koa/router';
+import type { AuditLog } from '../audit/index.js';
 import type { AppError } from '../errors/index.js';
 import { optionalSession } from '../http/authenticate.js';
 import type { CsrfTokens } from '../http/csrf.js';
@@ -36,7 +37,13 @@ function sendHtml(ctx: AppContext, html: string) {
 }
 
 /** The sign-in and account pages. */
-export function webRoutes(deps: { providers: ProviderRegistry; sessions: SessionService; users: UserStore; csrf: CsrfTokens }) {
+export function webRoutes(deps: {
+  providers: ProviderRegistry;
+  sessions: SessionService;
+  users: UserStore;
+  csrf: CsrfTokens;
+  audit: AuditLog;
+}) {
   const router = new Router<AppState>();
 
   router.get('/assets/app.css', (ctx) => {
@@ -68,10 +75,11 @@ export function webRoutes(deps: { providers: ProviderRegistry; sessions: Session
     const principal = ctx.state.principal;
     const user = principal && (await deps.users.findById(principal.userId));
     if (!principal || !user) return ctx.redirect('/sign-in?return_to=%2Faccount');
-    const [{ sessions }, identities, session] = await Promise.all([
+    const [{ sessions }, identities, session, activity] = await Promise.all([
       deps.sessions.listForUser(user, principal.sessionId, 100),
       deps.users.listIdentities(user._id),
       principal.sessionId ? deps.sessions.store.findById(principal.sessionId) : null,
+      deps.audit.recentFor(user, 10),
     ]);
     const used = identities.find((identity) => identity.providerId === session?.providerId) ?? identities[0];
     const provider = used && deps.providers.list().find((candidate) => candidate.id === used.providerId);
@@ -84,6 +92,7 @@ export function webRoutes(deps: { providers: ProviderRegistry; sessions: Session
           sessions={sessions}
           csrfToken={deps.csrf.forSession(principal.sessionId ?? '')}
           scopes={Object.keys(SCOPES)}
+          activity={activity}
         />,
       ),
     );
