@@ -162,3 +162,7 @@ export const activityEntrySchema = z.object({
 export const activityListSchema = z.object({ activity: z.array(activityEntrySchema) });
 export type ActivityEntry = z.infer<typeof activityEntrySchema>;
 export const activityQuerySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(20) });
+
+/** `POST /api/v1/admin/users/{id}/roles` (owners only): grant or take away the admin role. */
+export const roleChangeSchema = z.strictObject({ admin: z.boolean() });
+export type RoleChange = z.infer<typeof roleChangeSchema>;

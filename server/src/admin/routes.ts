@@ -1,7 +1,16 @@
-import { type AdminUserQuery, adminUserQuerySchema, opaqueIdSchema } from '@gatehouse/shared';
+import { type AdminUserQuery, adminUserQuerySchema, opaqueIdSchema, type RoleChange, roleChangeSchema } from '@gatehouse/shared';
 import Router from '@koa/router';
 import { AppError } from '../errors/index.js';
-import { type AppState, type CredentialDeps, parseQuery, requestMeta, requireCredential, type Step, validate } from '../http/index.js';
+import {
+  type AppState,
+  type CredentialDeps,
+  parseBody,
+  parseQuery,
+  requestMeta,
+  requireCredential,
+  type Step,
+  validate,
+} from '../http/index.js';
 import type { User, UserStore } from '../users/index.js';
 import type { AdminService, StatusChange } from './service.js';
 
@@ -10,7 +19,7 @@ import type { AdminService, StatusChange } from './service.js';
  * an admin or owner (browser session, or an API token with the `admin:users` scope); unsafe
  * cookie requests also need the origin check and the CSRF token (requireCredential).
  */
-export function adminRoutes(deps: CredentialDeps & { admin: AdminService; users: UserStore }) {
+export function adminRoutes(deps: CredentialDeps & { admin: AdminService; users: UserStore; bodyLimit: number }) {
   const router = new Router<AppState>({ prefix: '/api/v1/admin' });
   const requireAdmin: Step = async (ctx, next) => {
     const principal = ctx.state.principal;
@@ -38,6 +47,13 @@ export function adminRoutes(deps: CredentialDeps & { admin: AdminService; users:
       ctx.body = { id: updated._id, status: updated.status };
     });
   }
+
+  router.post('/users/:id/roles', ...admin, parseBody(roleChangeSchema, { kinds: ['json'], limit: deps.bodyLimit }), async (ctx) => {
+    const actor = { kind: 'user' as const, user: ctx.state.user as User };
+    const change = ctx.state.body as RoleChange;
+    const updated = await deps.admin.changeRoles(actor, validate(opaqueIdSchema, ctx.params.id), change, requestMeta(ctx));
+    ctx.body = { id: updated._id, roles: updated.roles };
+  });
 
   return router;
 }

@@ -62,6 +62,47 @@ export class AdminService {
     return updated;
   }
 
+  /**
+   * Grants or takes away the admin role (owners only; never on an owner or on oneself). A
+   * grant is remembered as granted, so the identity provider's group mapping does not undo it
+   * at the next sign-in; taking it away also drops it from the grants.
+   */
+  async changeRoles(actor: Actor, targetId: string, change: { admin: boolean }, meta?: RequestMeta): Promise<User> {
+    if (actor.kind === 'user' && !actor.user.roles.includes('owner')) throw new AppError('FORBIDDEN');
+    const target = await this.users.findById(targetId);
+    if (!target) throw new AppError('NOT_FOUND');
+    assertMayAct(actor, target);
+    const roles = new Set(target.roles);
+    const granted = new Set(target.grantedRoles ?? []);
+    if (change.admin) {
+      roles.add('admin');
+      granted.add('admin');
+    } else {
+      roles.delete('admin');
+      granted.delete('admin');
+    }
+    const now = this.deps.clock.now();
+    const updated = await guardStore(() =>
+      this.users.users.findOneAndUpdate(
+        { _id: targetId },
+        { $set: { roles: [...roles].sort(), grantedRoles: [...granted].sort(), updatedAt: now } },
+        { returnDocument: 'after' },
+      ),
+    );
+    if (!updated) throw new AppError('NOT_FOUND');
+    await this.audit.record(
+      {
+        action: 'role.changed',
+        outcome: 'success',
+        actor: actorName(actor),
+        target: `user:${targetId}`,
+        details: { roles: updated.roles },
+      },
+      meta,
+    );
+    return updated;
+  }
+
   /** Users matching a search (email or name prefix, case-insensitive), a status and a role. */
   async search(query: AdminUserQuery): Promise<{ users: AdminUserView[]; next: string | null }> {
     const filter: Filter<User> = {};

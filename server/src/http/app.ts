@@ -165,7 +165,7 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
       bodyLimit: config.BODY_LIMIT_BYTES,
       apiTokenMaxDays: config.API_TOKEN_MAX_DAYS,
     }),
-    adminRoutes({ ...credentialDeps, admin, users }),
+    adminRoutes({ ...credentialDeps, admin, users, bodyLimit: config.BODY_LIMIT_BYTES }),
     tokenRoutes({
       keyring,
       authenticator,

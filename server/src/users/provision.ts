@@ -43,7 +43,7 @@ export async function resolveSignIn(
     if (!user) throw new AppError('INTERNAL_ERROR', { detail: 'identity without user' });
     // A refused account is left as it was: no sign-in recorded, no roles remapped.
     if (user.status !== 'active') return { user, identity: existing, created: false };
-    const roles = mapRoles(user.roles, provider, profile.groups);
+    const roles = mapRoles(user.roles, provider, profile.groups, user.grantedRoles);
     await store.recordSignIn(existing._id, user._id, seenClaims(profile), now, roles);
     return { user: { ...user, roles }, identity: existing, created: false };
   }
@@ -116,7 +116,7 @@ async function attachIdentity(
     if (created) await store.users.deleteOne({ _id: user._id, lastSignInAt: { $exists: false } });
     return { user: winnerUser, identity: winner, created: false };
   }
-  const roles = mapRoles(user.roles, provider, profile.groups);
+  const roles = mapRoles(user.roles, provider, profile.groups, user.grantedRoles);
   await store.recordSignIn(identity._id, user._id, seenClaims(profile), now, roles);
   return { user: { ...user, roles, lastSignInAt: now }, identity, created };
 }
@@ -125,12 +125,12 @@ async function attachIdentity(
  * Group mapping: membership of an admin group grants `admin`; leaving it removes `admin` again
  * at the next sign-in. `owner` is never touched here.
  */
-export function mapRoles(current: Role[], provider: ProviderConfig, groups: string[]): Role[] {
+export function mapRoles(current: Role[], provider: ProviderConfig, groups: string[], granted: Role[] = []): Role[] {
   const isAdmin = groups.some((group) => provider.adminGroups.includes(group));
   const roles = new Set<Role>(current);
   roles.add('user');
   if (isAdmin) roles.add('admin');
-  else if (provider.adminGroups.length > 0) roles.delete('admin');
+  else if (provider.adminGroups.length > 0 && !granted.includes('admin')) roles.delete('admin');
   return [...roles].sort();
 }
 

@@ -10,6 +10,8 @@ export interface User {
   name: string;
   status: UserStatus;
   roles: Role[];
+  /** Roles an owner granted by hand: they stay whatever the identity provider's groups say. */
+  grantedRoles?: Role[];
   /** Bumped to kill every token of the user at once. */
   tokenVersion: number;
   /** Random salt of the user's IP encryption key; removing it crypto-shreds their IPs. */
