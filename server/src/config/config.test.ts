@@ -62,6 +62,29 @@ describe('configuration', () => {
     expect(refusal({ ...base, CORS_ORIGINS: 'https://a.example/path' }).variable).toBe('CORS_ORIGINS');
   });
 
+  it('accepts browser-extension origins for CORS, and nothing that only looks like one', () => {
+    const chrome = `chrome-extension://${'a'.repeat(32)}`;
+    const firefox = 'moz-extension://0f6c2d4e-6f1b-4c1e-9a43-2b1f7c9d8e01';
+    expect(loadConfig({ ...base, CORS_ORIGINS: `${chrome},${firefox}` }).corsOrigins).toEqual([chrome, firefox]);
+    for (const bad of [
+      `chrome-extension://${'z'.repeat(32)}`,
+      `${chrome}/popup.html`,
+      'moz-extension://not-a-uuid',
+      'chrome-extension://',
+    ]) {
+      expect(refusal({ ...base, CORS_ORIGINS: bad }).variable).toBe('CORS_ORIGINS');
+    }
+  });
+
+  it('registers paired clients with their scopes, never an admin scope or an unknown one', () => {
+    const clients = loadConfig({ ...base, OAUTH_CLIENTS: 'cli-one:profile:read+sessions:read' }).oauthClients;
+    expect(clients).toEqual([{ id: 'cli-one', scopes: ['profile:read', 'sessions:read'] }]);
+    expect(loadConfig(base).oauthClients.map((client) => client.id)).toEqual(['gatehouse-extension', 'gatehouse-cli']);
+    for (const bad of ['x:admin:users', 'x:profile:write', 'bad id:profile:read', 'x:profile:read,x:sessions:read', ':profile:read']) {
+      expect(refusal({ ...base, OAUTH_CLIENTS: bad }).variable).toBe('OAUTH_CLIENTS');
+    }
+  });
+
   it('keeps README.md and docs/configuration.md in step with the schema', () => {
     for (const file of ['../../../README.md', '../../../docs/configuration.md']) {
       const text = readFileSync(new URL(file, import.meta.url), 'utf8');
