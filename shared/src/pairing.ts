@@ -95,8 +95,11 @@ const scopeParamSchema = z.string().max(512).optional();
 /** Device codes and refresh tokens we hand out: 43 url-safe characters (256 bits). */
 const opaqueSecretSchema = z.string().min(1).max(512);
 
-/** `POST /oauth/device_authorization` (RFC 8628 §3.1), form-encoded. */
-export const deviceAuthorizationRequestSchema = z.strictObject({
+/**
+ * `POST /oauth/device_authorization` (RFC 8628 §3.1), form-encoded. Unknown parameters are
+ * dropped, not refused (RFC 6749 §3.1); repeated ones are refused before this (parameter pollution).
+ */
+export const deviceAuthorizationRequestSchema = z.object({
   client_id: clientIdSchema,
   scope: scopeParamSchema,
 });
@@ -105,8 +108,8 @@ export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /** `POST /oauth/token`: the two grants Gatehouse supports, form-encoded. */
 export const tokenGrantRequestSchema = z.discriminatedUnion('grant_type', [
-  z.strictObject({ grant_type: z.literal(DEVICE_CODE_GRANT), device_code: opaqueSecretSchema, client_id: clientIdSchema }),
-  z.strictObject({
+  z.object({ grant_type: z.literal(DEVICE_CODE_GRANT), device_code: opaqueSecretSchema, client_id: clientIdSchema }),
+  z.object({
     grant_type: z.literal('refresh_token'),
     refresh_token: opaqueSecretSchema,
     client_id: clientIdSchema,

@@ -60,12 +60,12 @@ export function requireCredential(deps: CredentialDeps, options: { scope: Scope;
   const csrf = deps.csrf.require();
   return async (ctx, next) => {
     const authorization = readAuthorization(ctx);
-    const dpop = authorization === null ? null : /^DPoP ([A-Za-z0-9._-]+)$/.exec(authorization);
+    const dpop = authorization === null ? null : /^DPoP ([A-Za-z0-9._-]+)$/i.exec(authorization);
     if (dpop?.[1]) {
       ctx.state.principal = await authenticateDpop(ctx, deps, dpop[1]);
     } else if (authorization !== null) {
       // A DPoP-bound access token sent as Bearer fails here: it is not an API token (P11).
-      const match = /^Bearer ([A-Za-z0-9._-]+)$/.exec(authorization);
+      const match = /^Bearer ([A-Za-z0-9._-]+)$/i.exec(authorization);
       if (!match?.[1]) throw unauthenticated('TOKEN_INVALID');
       ctx.state.principal = await deps.authenticator.authenticate(match[1], 'api').catch((error: unknown) => {
         throw withChallenge(error);

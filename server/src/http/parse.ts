@@ -31,9 +31,11 @@ type BodyKind = 'json' | 'form';
  * (413 beyond), JSON parsed strictly, forms parsed flat (no nested `a[b]` objects, no
  * duplicates). Handlers only ever see the schema's output on ctx.state.body.
  */
-export function parseBody(schema: z.ZodType, options: { kinds: BodyKind[]; limit: number }): Step {
+export function parseBody(schema: z.ZodType, options: { kinds: BodyKind[]; limit: number; before?: (raw: unknown) => void }): Step {
   return async (ctx, next) => {
-    ctx.state.body = validate(schema, await readBody(ctx, options.kinds, options.limit));
+    const raw = await readBody(ctx, options.kinds, options.limit);
+    options.before?.(raw);
+    ctx.state.body = validate(schema, raw);
     await next();
   };
 }

@@ -79,7 +79,7 @@ export function pairRoutes(deps: PairRouteDeps) {
     const user = await signedInUser(ctx);
     const meta = requestMeta(ctx);
     await deps.attempts.take(meta.ip, user._id);
-    const decided = await deps.pairing.decide(typed, user, decision, meta);
+    const decided = await deps.pairing.decide(typed, user, decision, meta, ctx.state.principal?.sessionId ?? null);
     if (!decided) {
       await deps.pairing.recordFailedCode(user, meta, 'code_not_usable');
       return sendHtml(ctx, renderPage(<PairOutcomePage outcome="invalid" />), 400);

@@ -7,6 +7,7 @@ import {
 } from '@gatehouse/shared';
 import Router from '@koa/router';
 import type { z } from 'zod';
+import { AppError } from '../errors/index.js';
 import { type AppState, oauthErrors, parseBody, rawHeaderValues, requestMeta, type Step } from '../http/index.js';
 import type { DpopVerifier } from '../tokens/index.js';
 import type { PairingService } from './service.js';
@@ -79,7 +80,16 @@ export function oauthRoutes(deps: OAuthRouteDeps) {
     '/oauth/token',
     oauthErrors,
     withNonce,
-    parseBody(tokenGrantRequestSchema, { kinds: ['form'], limit: deps.bodyLimit }),
+    parseBody(tokenGrantRequestSchema, {
+      kinds: ['form'],
+      limit: deps.bodyLimit,
+      // RFC 6749 §5.2: a grant we don't do is unsupported_grant_type, not a malformed request.
+      before: (params) => {
+        const grant = (params as Record<string, unknown>).grant_type;
+        if (typeof grant === 'string' && grant !== DEVICE_CODE_GRANT && grant !== 'refresh_token')
+          throw new AppError('GRANT_TYPE_UNSUPPORTED');
+      },
+    }),
     async (ctx) => {
       const body = ctx.state.body as TokenGrantRequest;
       // The client must exist before its proof is worth checking (RFC 6749 §5.2 invalid_client).

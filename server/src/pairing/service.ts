@@ -129,13 +129,25 @@ export class PairingService {
   }
 
   /** Approves or declines a pending request for the signed-in user; null when the code is not usable. */
-  async decide(typed: string, user: User, decision: 'approve' | 'decline', meta: RequestMeta): Promise<PairingRecord | null> {
+  async decide(
+    typed: string,
+    user: User,
+    decision: 'approve' | 'decline',
+    meta: RequestMeta,
+    approverSessionId: string | null = null,
+  ): Promise<PairingRecord | null> {
     const view = await this.findPending(typed, meta.ip);
     if (!view) return null;
     const now = this.deps.clock.now();
     if (!(await this.store.claim(view.record._id, 'decide', now))) return null;
     const state = decision === 'approve' ? 'approved' : 'declined';
-    await this.store.setState(view.record._id, { state, userId: user._id, decidedAt: now });
+    await this.store.setState(view.record._id, {
+      state,
+      userId: user._id,
+      decidedAt: now,
+      approvedTokenVersion: user.tokenVersion,
+      approverSessionId,
+    });
     await this.audit.record(
       {
         action: decision === 'approve' ? 'pairing.confirmed' : 'pairing.declined',
@@ -182,6 +194,7 @@ export class PairingService {
 
     const user = record.userId ? await this.users.findById(record.userId) : null;
     if (user?.status !== 'active') throw await this.exchangeFailed(meta, 'account_inactive', client.id, record);
+    await this.assertApprovalStands(record, user, meta, client.id);
     const session = await this.sessions.createPairedSession(user, meta, {
       pairingId: record._id,
       clientId: client.id,
@@ -254,6 +267,21 @@ export class PairingService {
     }
     await this.sessions.store.touch(token.sessionId, now, PAIRED_SESSION_LIFETIME_MS, 60_000);
     return this.tokenResponse(token.userId, token.tv, token.sessionId, client.id, token.jkt, token.scopes, next);
+  }
+
+  /**
+   * An approval is only as good as what it was given with: signing out everywhere (a bumped
+   * tokenVersion) or ending the approving browser session before the device redeems the code
+   * cancels it, so a person who approved by mistake can take it back.
+   */
+  private async assertApprovalStands(record: PairingRecord, user: User, meta: RequestMeta, clientId: string): Promise<void> {
+    const tv = record.approvedTokenVersion ?? user.tokenVersion;
+    try {
+      await this.revocation.check({ userId: user._id, jti: `approval:${record._id}`, tv, sid: record.approverSessionId ?? undefined });
+    } catch (error) {
+      if (error instanceof AppError && error.status === 401) throw await this.exchangeFailed(meta, 'approval_withdrawn', clientId, record);
+      throw error;
+    }
   }
 
   /** RFC 7009 for a refresh token: ends the pairing. Unknown tokens are ignored (200 either way). */

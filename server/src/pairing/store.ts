@@ -24,6 +24,12 @@ export interface PairingRecord {
   ipIndex: string;
   userId: string | null;
   decidedAt: Date | null;
+  /**
+   * The approver's tokenVersion and browser session at approval: "sign out everywhere" or the
+   * end of that session before the device redeems its code cancels the approval too.
+   */
+  approvedTokenVersion?: number;
+  approverSessionId?: string | null;
   sessionId: string | null;
 }
 
@@ -82,7 +88,10 @@ export class PairingStore {
   }
 
   /** Records what the claim decided, for polling and display. Only the claim winner calls it. */
-  setState(pairingId: string, update: Partial<Pick<PairingRecord, 'state' | 'userId' | 'decidedAt' | 'sessionId'>>): Promise<unknown> {
+  setState(
+    pairingId: string,
+    update: Partial<Pick<PairingRecord, 'state' | 'userId' | 'decidedAt' | 'sessionId' | 'approvedTokenVersion' | 'approverSessionId'>>,
+  ): Promise<unknown> {
     return guardStore(() => this.pairings.updateOne({ _id: pairingId }, { $set: update }));
   }
 
