@@ -1,3 +1,4 @@
 /** Central account control: admins and operators stop or restore accounts everywhere at once. */
+export { UserDeletion } from './deletion.js';
 export { adminRoutes } from './routes.js';
 export { type Actor, AdminService, actorName, type StatusChange } from './service.js';

@@ -12,6 +12,7 @@ import {
   validate,
 } from '../http/index.js';
 import type { User, UserStore } from '../users/index.js';
+import type { UserDeletion } from './deletion.js';
 import type { AdminService, StatusChange } from './service.js';
 
 /**
@@ -19,7 +20,7 @@ import type { AdminService, StatusChange } from './service.js';
  * an admin or owner (browser session, or an API token with the `admin:users` scope); unsafe
  * cookie requests also need the origin check and the CSRF token (requireCredential).
  */
-export function adminRoutes(deps: CredentialDeps & { admin: AdminService; users: UserStore; bodyLimit: number }) {
+export function adminRoutes(deps: CredentialDeps & { admin: AdminService; deletion: UserDeletion; users: UserStore; bodyLimit: number }) {
   const router = new Router<AppState>({ prefix: '/api/v1/admin' });
   const requireAdmin: Step = async (ctx, next) => {
     const principal = ctx.state.principal;
@@ -47,6 +48,13 @@ export function adminRoutes(deps: CredentialDeps & { admin: AdminService; users:
       ctx.body = { id: updated._id, status: updated.status };
     });
   }
+
+  // Owners only: see UserDeletion. The audit entries stay; the person's IPs in them become unreadable.
+  router.delete('/users/:id', ...admin, async (ctx) => {
+    const actor = { kind: 'user' as const, user: ctx.state.user as User };
+    await deps.deletion.delete(actor, validate(opaqueIdSchema, ctx.params.id), requestMeta(ctx));
+    ctx.status = 204;
+  });
 
   router.post('/users/:id/roles', ...admin, parseBody(roleChangeSchema, { kinds: ['json'], limit: deps.bodyLimit }), async (ctx) => {
     const actor = { kind: 'user' as const, user: ctx.state.user as User };

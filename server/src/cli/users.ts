@@ -13,7 +13,7 @@ export async function runUsersCommand(services: Services, args: string[]): Promi
     const { users } = await services.admin.search({ limit: 100, ...(reference ? { q: reference } : {}) });
     return { lines: users.map((user) => `${user.id}\t${user.status}\t${user.roles.join(',')}\t${user.email ?? '-'}\t${user.name}`) };
   }
-  if (!reference) throw new Error('usage: gatehouse users list [search] | show|disable|enable|ban|unban|revoke-all <id or email>');
+  if (!reference) throw new Error('usage: gatehouse users list [search] | show|disable|enable|ban|unban|revoke-all|delete <id or email>');
   const userId = await resolveUser(services, reference);
   if (command === 'show') return { lines: [JSON.stringify(await services.admin.detail(userId), null, 2)] };
   if (command === 'revoke-all') {
@@ -26,6 +26,10 @@ export async function runUsersCommand(services: Services, args: string[]): Promi
       details: { count },
     });
     return { lines: [`revoked ${count} session(s); every token of ${userId} is dead`] };
+  }
+  if (command === 'delete') {
+    await services.deletion.delete({ kind: 'cli' }, userId);
+    return { lines: [`${userId} deleted; their IP addresses in the audit trail can no longer be read`] };
   }
   const change = CHANGES.find((candidate) => candidate === command);
   if (!change) throw new Error(`unknown users command "${command ?? ''}"`);

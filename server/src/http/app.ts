@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import Koa from 'koa';
-import { AdminService, adminRoutes } from '../admin/index.js';
+import { AdminService, adminRoutes, UserDeletion } from '../admin/index.js';
 import { AuditLog } from '../audit/index.js';
 import type { Deps, RequestMeta } from '../context.js';
 import { AppError } from '../errors/index.js';
@@ -57,6 +57,7 @@ export interface Services {
   csrf: CsrfTokens;
   pairing: PairingService;
   dpop: DpopVerifier;
+  deletion: UserDeletion;
 }
 
 /**
@@ -94,9 +95,11 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
     revocation,
     audit,
   );
+  const deletion = new UserDeletion(deps, users, sessions, revocation, audit);
   const services: Services = {
     audit,
     admin,
+    deletion,
     keyring,
     issuer,
     revocation,
@@ -165,7 +168,7 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
       bodyLimit: config.BODY_LIMIT_BYTES,
       apiTokenMaxDays: config.API_TOKEN_MAX_DAYS,
     }),
-    adminRoutes({ ...credentialDeps, admin, users, bodyLimit: config.BODY_LIMIT_BYTES }),
+    adminRoutes({ ...credentialDeps, admin, deletion, users, bodyLimit: config.BODY_LIMIT_BYTES }),
     tokenRoutes({
       keyring,
       authenticator,
