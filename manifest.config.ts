@@ -2,10 +2,19 @@
  * The extension manifest, shared by the Chrome and Firefox builds (read by extension/wxt.config.ts).
  * WXT adds the entrypoints; this holds what a reviewer of the permissions needs to see.
  */
+
+/** The local backends a development or test build may talk to without asking. */
+export const LOCAL_HOST_PATTERNS = ['http://localhost/*', 'http://127.0.0.1/*'];
+
 export const manifest = {
   name: 'Gatehouse',
   description: 'See and end your Gatehouse sessions from the toolbar.',
+  // storage: the refresh token, the backend URL and short-lived state; alarms: polling and
+  // token refresh that survive the service worker being stopped.
   permissions: ['storage', 'alarms'],
+  // No site access at install: the options page asks for exactly the backend's host when the
+  // person saves it. https anywhere (the backend can live on any host), plain http only locally.
+  optional_host_permissions: ['https://*/*', ...LOCAL_HOST_PATTERNS],
   browser_specific_settings: {
     gecko: {
       id: 'extension@gatehouse.dev',
@@ -15,3 +24,17 @@ export const manifest = {
     },
   },
 };
+
+/**
+ * The manifest for one build. Chrome gets no `browser_specific_settings` (it would warn about
+ * an unknown key). The test build (GATEHOUSE_EXT_TEST=1) also holds the local hosts at install,
+ * because `permissions.request()` never resolves in headless Chromium. Never ship it.
+ */
+export function manifestFor(options: { test: boolean; browser: string }) {
+  const { browser_specific_settings, ...common } = manifest;
+  return {
+    ...common,
+    ...(options.browser === 'firefox' ? { browser_specific_settings } : {}),
+    ...(options.test ? { name: 'Gatehouse (test build)', host_permissions: [...LOCAL_HOST_PATTERNS] } : {}),
+  };
+}

@@ -34,6 +34,7 @@ try {
     ...(which('redis-server') ? [] : ['redis-server']),
     ...(findPostgresBin() ? [] : ['postgresql']),
     ...(existsSync('/usr/bin/chromium') ? [] : ['chromium']),
+    ...(existsSync('/usr/bin/firefox-esr') ? [] : ['firefox-esr']),
   ];
   if (missing.length) await aptInstall(missing, { logsDir: prepareDir, log: say });
   await buildFerretdb({ logsDir: prepareDir, log: say });

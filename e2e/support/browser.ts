@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import puppeteer, { type Browser } from 'puppeteer-core';
 
 /**
  * Debian's Chromium, headless, as BROWSER-E2E.md describes: --no-sandbox because the tests
@@ -22,14 +22,21 @@ export function launchChromium(executablePath: string): Promise<Browser> {
   });
 }
 
-/** Keeps a screenshot of every open page when a test failed, beside the server log. */
+/**
+ * Keeps a screenshot of every open page when a test failed, beside the server log. One page at
+ * a time, each brought to the front first: Chromium does not paint background tabs, so their
+ * screenshots would wait forever; each gets 5 s at most.
+ */
 export async function keepScreenshots(browser: Browser, artifacts: string, name: string): Promise<void> {
   const pages = await browser.pages();
-  await Promise.all(
-    pages.map((page: Page, index: number) =>
+  for (const [index, page] of pages.entries()) {
+    const path = join(artifacts, `${name.replace(/[^a-z0-9]+/gi, '-')}-${index}.png`);
+    await Promise.race([
       page
-        .screenshot({ path: join(artifacts, `${name.replace(/[^a-z0-9]+/gi, '-')}-${index}.png`), fullPage: true })
+        .bringToFront()
+        .then(() => page.screenshot({ path, fullPage: true }))
         .catch(() => undefined),
-    ),
-  );
+      new Promise((done) => setTimeout(done, 5_000)),
+    ]);
+  }
 }

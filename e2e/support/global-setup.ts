@@ -1,6 +1,6 @@
 // The e2e stack: real Redis, FerretDB and development IdP (scripts/stack), the real backend
-// process (server/src/main.ts) on a free port, and Debian's Chromium (installed when missing;
-// Puppeteer never downloads a browser).
+// process (server/src/main.ts) on a free port, Debian's Chromium and Firefox ESR (installed when
+// missing; Puppeteer never downloads a browser) and the extension's test build.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
@@ -9,12 +9,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { aptInstall, freePort, startStack } from '../../scripts/stack/index.mjs';
+import { CHROMIUM, extensionOrigin, FIREFOX_ESR } from './extension-browsers.js';
+import { buildTestExtension, type TestExtensionBuild } from './extension-build.js';
 
 export interface E2eStack {
   backendUrl: string;
   chromium: string;
   artifacts: string;
   serverLog: string;
+  /** The unpacked test extension (`npm run -w extension build:test`), one folder per browser. */
+  extension: TestExtensionBuild;
 }
 
 declare module 'vitest' {
@@ -24,20 +28,21 @@ declare module 'vitest' {
 }
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 
-async function ensureChromium(log: (line: string) => void, logsDir: string): Promise<void> {
-  if (existsSync(CHROMIUM)) return;
-  await aptInstall(['chromium'], { logsDir, log });
+/** One apt-get for whichever browser is missing (`npm test` installs both up front). */
+async function ensureBrowsers(log: (line: string) => void, logsDir: string): Promise<void> {
+  const missing = [...(existsSync(CHROMIUM) ? [] : ['chromium']), ...(existsSync(FIREFOX_ESR) ? [] : ['firefox-esr'])];
+  if (missing.length) await aptInstall(missing, { logsDir, log });
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const log = (line: string) => console.log(`[e2e] ${line}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
   chmodSync(dataDir, 0o755);
-  await ensureChromium(log, dataDir);
+  await ensureBrowsers(log, dataDir);
   const artifacts = join(repo, 'e2e', 'artifacts');
   mkdirSync(artifacts, { recursive: true });
+  const extension = await buildTestExtension(log, join(artifacts, 'extension-build.log'));
   const port = await freePort();
   const backendUrl = `http://localhost:${port}`;
   const clientSecret = randomBytes(24).toString('base64url');
@@ -70,6 +75,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
         OIDC_DEV_NAME: 'Development IdP',
         OIDC_DEV_SCOPES: 'openid email profile groups',
         OIDC_DEV_ADMIN_GROUPS: 'admins',
+        // The test extension calls the API from its own origin in each browser.
+        CORS_ORIGINS: [extensionOrigin('chromium', extension.chromium), extensionOrigin('firefox', extension.firefox)].join(','),
       },
     });
     stack.track(backend);
@@ -78,7 +85,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await stack.stop();
     throw error;
   }
-  project.provide('e2e', { backendUrl, chromium: CHROMIUM, artifacts, serverLog });
+  project.provide('e2e', { backendUrl, chromium: CHROMIUM, artifacts, serverLog, extension });
   return async () => {
     backend?.kill('SIGTERM');
     await stack.stop();

@@ -22,11 +22,20 @@ export class DevIdpLoginPage {
   constructor(private readonly page: Page) {}
 
   async signIn(login: string, password: string): Promise<AccountPage> {
+    await this.submit(login, password);
+    await this.page.waitForSelector('#sessions-heading');
+    return new AccountPage(this.page);
+  }
+
+  /**
+   * Signs in and follows the redirects back to Gatehouse, wherever `return_to` points. When the
+   * IdP still has a session of its own it shows no form and the person lands straight back.
+   */
+  async submit(login: string, password: string): Promise<void> {
+    if (!(await this.page.$('input[name="login"]'))) return;
     await this.page.type('input[name="login"]', login);
     await this.page.type('input[name="password"]', password);
     await Promise.all([this.page.waitForNavigation(), this.page.click('#submit')]);
-    await this.page.waitForSelector('#sessions-heading');
-    return new AccountPage(this.page);
   }
 }
 
@@ -62,5 +71,40 @@ export class AccountPage {
 
   async signOut(): Promise<void> {
     await Promise.all([this.page.waitForNavigation(), this.page.click('form[action="/auth/logout"] button')]);
+  }
+}
+
+/** The backend's pair page, where a signed-in person confirms a device's pairing code. */
+export class PairPage {
+  constructor(readonly page: Page) {}
+
+  /** The code in the lookup form (prefilled from `?code=`). */
+  userCode(): Promise<string> {
+    return this.page.$eval('#user-code', (input) => (input as HTMLInputElement).value);
+  }
+
+  /** Submits the code; the confirm page shows who is asking and the key's phrase. */
+  async continue(): Promise<void> {
+    await this.page.click('#pair-continue');
+    await this.page.waitForSelector('#pair-phrase');
+  }
+
+  phrase(): Promise<string> {
+    return this.page.$eval('#pair-phrase', (element) => element.textContent?.trim() ?? '');
+  }
+
+  async approve(): Promise<string> {
+    await this.page.click('#pair-approve');
+    return this.outcome();
+  }
+
+  async decline(): Promise<string> {
+    await this.page.click('#pair-decline');
+    return this.outcome();
+  }
+
+  private async outcome(): Promise<string> {
+    const outcome = await this.page.waitForSelector('#pair-outcome[data-outcome]');
+    return (await outcome?.evaluate((element) => element.getAttribute('data-outcome'))) ?? '';
   }
 }

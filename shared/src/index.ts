@@ -2,6 +2,7 @@
 export * from './audit.js';
 export * from './email.js';
 export * from './errors.js';
+export * from './extension-messages.js';
 export * from './pairing.js';
 export * from './return-to.js';
 export * from './schemas.js';

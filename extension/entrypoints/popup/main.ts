@@ -1,2 +1,5 @@
-// The popup's states (not configured, not paired, pairing, paired) arrive with issue #5.
-export {};
+import '../../src/ui/theme.css';
+import { mountPopup } from '../../src/popup/app.js';
+
+const app = document.getElementById('app');
+if (app) mountPopup(app);

@@ -1,0 +1,188 @@
+import type { AccountWithSessions, PairingView, PopupState, SessionView } from '@gatehouse/shared';
+import { browser } from 'wxt/browser';
+import { ExtensionError, toExtensionError } from '../errors.js';
+import { sendRequest } from '../messaging/send.js';
+import { backendStore, noticeStore, pairingStore, refreshTokenStore } from '../state/items.js';
+import { h, setMessage } from './dom.js';
+import { formatCountdown, formatTime, kindLabel } from './format.js';
+
+/**
+ * The popup: one of four screens chosen by the background's state, re-rendered whenever that
+ * state changes in storage (pairing can complete while the popup is open in a tab, and the
+ * background can end a pairing at any time).
+ */
+export function mountPopup(app: HTMLElement): void {
+  const message = app.querySelector<HTMLElement>('#message') ?? app.appendChild(h('p', { id: 'message' }));
+  const view = app.querySelector<HTMLElement>('#view') ?? app.appendChild(h('section', { id: 'view' }));
+  let current: PopupState | null = null;
+  let transient: string | null = null;
+  let countdown: ReturnType<typeof setInterval> | undefined;
+  let rendering = Promise.resolve();
+
+  const showMessage = () => setMessage(message, current?.notice?.message ?? transient);
+  const fail = (error: unknown) => {
+    transient = toExtensionError(error).message;
+    showMessage();
+  };
+
+  /** Runs a button's action with the button disabled; errors land in #message. */
+  const act = (button: HTMLButtonElement, action: () => Promise<void>) => {
+    button.addEventListener('click', async () => {
+      transient = null;
+      showMessage();
+      button.disabled = true;
+      try {
+        await action();
+      } catch (error) {
+        fail(error);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return button;
+  };
+
+  const renderNotConfigured = () => {
+    view.replaceChildren(
+      h('p', {}, 'Set the address of your Gatehouse backend to get started.'),
+      act(h('button', { id: 'open-options', type: 'button' }, 'Open options'), () => browser.runtime.openOptionsPage()),
+    );
+  };
+
+  const renderNotPaired = (state: PopupState) => {
+    view.replaceChildren(
+      h('p', {}, 'This browser is not paired with ', h('strong', {}, state.backend ?? 'Gatehouse'), '.'),
+      act(h('button', { id: 'pair', type: 'button', class: 'primary' }, 'Pair this browser'), async () => {
+        await sendRequest({ type: 'pairing.start' });
+        await refresh();
+      }),
+    );
+  };
+
+  const renderPairing = (pairing: PairingView) => {
+    const timer = h('span', { id: 'countdown' }, formatCountdown(pairing.expiresAt));
+    const link = h(
+      'a',
+      { id: 'open-pair-page', href: pairing.verificationUriComplete, target: '_blank', rel: 'noopener' },
+      'Open the pair page',
+    );
+    link.addEventListener('click', (event) => {
+      event.preventDefault();
+      void browser.tabs.create({ url: pairing.verificationUriComplete }).catch(fail);
+    });
+    view.replaceChildren(
+      h('p', {}, 'Approve this code on the Gatehouse pair page:'),
+      h('p', { class: 'code', id: 'user-code', 'aria-label': `Code ${pairing.userCode.split('').join(' ')}` }, pairing.userCode),
+      h('p', {}, 'Check that the page shows the same phrase: ', h('strong', { id: 'fingerprint' }, pairing.phrase)),
+      h('p', { role: 'timer', 'aria-live': 'off' }, 'Waiting for approval. The code expires in ', timer, '.'),
+      h('p', {}, link),
+      act(h('button', { id: 'cancel-pairing', type: 'button' }, 'Cancel'), async () => {
+        await sendRequest({ type: 'pairing.cancel' });
+        await refresh();
+      }),
+    );
+    countdown = setInterval(() => {
+      timer.textContent = formatCountdown(pairing.expiresAt);
+      if (pairing.expiresAt <= Date.now()) {
+        clearInterval(countdown);
+        void refresh();
+      }
+    }, 1000);
+  };
+
+  const sessionItem = (session: SessionView) => {
+    const label = session.current ? `${session.device} (this extension)` : session.device;
+    return h(
+      'li',
+      { 'data-session-id': session.id, 'data-kind': session.kind, 'data-current': String(session.current) },
+      h('span', { class: 'device' }, session.device, session.current ? h('span', { class: 'current' }, ' (current)') : null),
+      h(
+        'span',
+        { class: 'meta' },
+        `${kindLabel(session.kind)} · created ${formatTime(session.createdAt)} · last seen ${formatTime(session.lastSeenAt)}`,
+      ),
+      act(h('button', { type: 'button', class: 'revoke', 'aria-label': `Revoke ${label}` }, 'Revoke'), async () => {
+        await sendRequest({ type: 'session.revoke', sessionId: session.id });
+        await loadAccount();
+      }),
+    );
+  };
+
+  const renderAccount = (data: AccountWithSessions) => {
+    view.replaceChildren(
+      h(
+        'p',
+        { class: 'account' },
+        h('strong', { id: 'account-name' }, data.account.name),
+        h('br'),
+        h('span', { id: 'account-email' }, data.account.email),
+      ),
+      h('h2', { id: 'sessions-heading' }, 'Sessions'),
+      h('ul', { id: 'sessions', 'aria-labelledby': 'sessions-heading' }, ...data.sessions.map(sessionItem)),
+      h(
+        'div',
+        { class: 'actions' },
+        act(h('button', { id: 'revoke-others', type: 'button' }, 'Sign out everywhere else'), async () => {
+          const { revoked } = await sendRequest({ type: 'sessions.revokeOthers' });
+          transient = revoked === 1 ? 'Signed out 1 other session.' : `Signed out ${revoked} other sessions.`;
+          await loadAccount();
+          showMessage();
+        }),
+        act(h('button', { id: 'refresh', type: 'button' }, 'Refresh'), () => loadAccount()),
+      ),
+    );
+  };
+
+  const loadAccount = async () => {
+    try {
+      renderAccount(await sendRequest({ type: 'account.get' }));
+    } catch (error) {
+      // The background has already wiped the pairing; the storage change re-renders the screen.
+      // Not awaited: this may run inside a render, and renders run one at a time.
+      if (error instanceof ExtensionError && error.code === 'PAIRING_ENDED') {
+        void refresh();
+        return;
+      }
+      if (!view.querySelector('#sessions')) {
+        view.replaceChildren(act(h('button', { id: 'refresh', type: 'button' }, 'Try again'), () => loadAccount()));
+      }
+      throw error;
+    }
+  };
+
+  const render = async (state: PopupState) => {
+    const previous = current;
+    current = state;
+    showMessage();
+    if (previous?.state === state.state && state.state !== 'pairing') return;
+    clearInterval(countdown);
+    if (state.state === 'not-configured') renderNotConfigured();
+    else if (state.state === 'not-paired') renderNotPaired(state);
+    else if (state.state === 'pairing' && state.pairing) renderPairing(state.pairing);
+    else if (state.state === 'paired') {
+      // "paired" is announced once the account is on screen (or failed to load, with a message).
+      app.dataset.state = 'loading';
+      view.replaceChildren(h('p', { 'aria-busy': 'true' }, 'Loading your sessions…'));
+      await loadAccount().catch(fail);
+      if (current !== state) return;
+    }
+    app.dataset.state = state.state;
+    // Keyboard users keep their place: when the screen changed under them, focus its first control.
+    if (previous && !app.contains(document.activeElement)) view.querySelector<HTMLElement>('button, a[href]')?.focus();
+  };
+
+  /** Asks the background for the current state and renders it (one render at a time). */
+  const refresh = (): Promise<void> => {
+    rendering = rendering.then(async () => {
+      try {
+        await render(await sendRequest({ type: 'state.get' }));
+      } catch (error) {
+        fail(error);
+      }
+    });
+    return rendering;
+  };
+
+  for (const store of [backendStore, refreshTokenStore, pairingStore, noticeStore]) store.watch(() => void refresh());
+  void refresh();
+}
