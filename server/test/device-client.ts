@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import * as oauth from 'oauth4webapi';
 import { createHttpServer } from '../src/http/server.js';
 import { createTestApp, type TestApp, type TestAppOptions } from './harness.js';
+import { rememberSecret } from './suite-audit.js';
 
 /** A test app listening on a real port, its PUBLIC_URL being that port. */
 export interface ListeningApp extends TestApp {
@@ -96,7 +97,9 @@ export class DeviceClient {
   /** RFC 8628 §3.1 with a DPoP proof (oauth4webapi doesn't add one to this request itself). */
   async start(scope?: string): Promise<DeviceAuthorization> {
     const response = await this.startRaw(scope);
-    return (await oauth.processDeviceAuthorizationResponse(this.as, this.client, response)) as DeviceAuthorization;
+    const started = (await oauth.processDeviceAuthorizationResponse(this.as, this.client, response)) as DeviceAuthorization;
+    rememberSecret('a device code', started.device_code);
+    return started;
   }
 
   async startRaw(scope?: string, headers: Headers = new Headers()): Promise<Response> {
@@ -121,6 +124,8 @@ export class DeviceClient {
     const result = await withNonceRetry(run);
     this.accessToken = result.access_token;
     this.refreshToken = result.refresh_token ?? null;
+    rememberSecret('an access token', result.access_token);
+    if (result.refresh_token) rememberSecret('a refresh token', result.refresh_token);
     return result;
   }
 
@@ -136,6 +141,8 @@ export class DeviceClient {
     const result = await withNonceRetry(run);
     this.accessToken = result.access_token;
     this.refreshToken = result.refresh_token ?? null;
+    rememberSecret('an access token', result.access_token);
+    if (result.refresh_token) rememberSecret('a refresh token', result.refresh_token);
     return result;
   }
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startStack } from '../../scripts/stack/index.mjs';
+import { verdict } from './suite-audit.js';
 
 /** What the tests get from `inject('stack')`. */
 export interface TestStack {
@@ -17,6 +18,8 @@ export interface TestStack {
   idpClientSecret: string;
   redisPort: number;
   dataDir: string;
+  /** Where each test app leaves its audit-and-secrets report (see suite-audit.ts). */
+  reportDir: string;
 }
 
 declare module 'vitest' {
@@ -67,10 +70,26 @@ export default async function setup(project: TestProject): Promise<() => Promise
     idpClientSecret: clientSecret,
     redisPort: Number(new URL(stack.redisUrl).port || 6379),
     dataDir,
+    reportDir: join(dataDir, 'reports'),
   });
 
   return async () => {
+    const { missing, leaks, apps } = verdict(join(dataDir, 'reports'));
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
+    // Only a run of the whole suite can judge coverage (npm test sets this); leaks count always.
+    const coverage = process.env.GATEHOUSE_SUITE_CHECKS === '1' && missing.length > 0;
+    console.log(
+      `[suite] ${apps} test apps reported; audit actions never produced: ${missing.join(', ') || 'none'}; leaks: ${leaks.length}`,
+    );
+    if (coverage || leaks.length > 0)
+      throw new Error(
+        [
+          coverage ? `audit actions no test produced: ${missing.join(', ')}` : '',
+          leaks.length ? `known secrets found: ${leaks.join('; ')}` : '',
+        ]
+          .filter(Boolean)
+          .join(' — '),
+      );
   };
 }

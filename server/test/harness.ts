@@ -13,11 +13,16 @@ import { createApp, type Services } from '../src/http/app.js';
 import { createLogger } from '../src/log/index.js';
 import { connectMongo, createRedis, ensureIndexes, redisReady } from '../src/store/index.js';
 import type { User } from '../src/users/index.js';
+import { rememberSecret, reportApp } from './suite-audit.js';
 
 /** The public origin the test IdP client is registered for (never actually fetched). */
 export const TEST_ORIGIN = 'http://127.0.0.1:4555';
 export const TEST_MASTER_KEY = randomBytes(32).toString('base64url');
 export const TEST_FIRST_RUN_PASSWORD = `first-run-${randomBytes(24).toString('base64url')}`;
+rememberSecret('the master key', TEST_MASTER_KEY);
+rememberSecret('the bootstrap password', TEST_FIRST_RUN_PASSWORD);
+rememberSecret('alice’s IdP password', 'alice-password');
+rememberSecret('bob’s IdP password', 'bob-password');
 
 /** A clock the test moves by hand. */
 export class TestClock implements Clock {
@@ -65,6 +70,7 @@ export interface TestAppOptions {
  */
 export async function createTestApp(env: Record<string, string | undefined> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const stack = inject('stack');
+  rememberSecret('the IdP client secret', stack.idpClientSecret);
   const unique = randomBytes(6).toString('hex');
   const shared = options.sharedWith?.config;
   const config = loadConfig({
@@ -115,6 +121,7 @@ export async function createTestApp(env: Record<string, string | undefined> = {}
     async close() {
       close();
       redis.disconnect();
+      await reportApp(stack.reportDir, mongo.db, logLines).catch(() => undefined);
       if (!options.mongo) {
         if (!options.sharedWith) await mongo.db.dropDatabase().catch(() => undefined);
         await mongo.client.close();

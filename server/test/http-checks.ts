@@ -1,11 +1,13 @@
 // Assertions shared by the HTTP security suites (SECURITY.md, general rule): a refusal is a
 // 4xx problem-details body with a stable code and the request id, nothing internal leaks,
 // the process keeps serving, and no log line carries a secret or a raw control character.
+
 import { ERROR_CODES, type ErrorCode } from '@gatehouse/shared';
 import type { Response } from 'supertest';
 import { expect } from 'vitest';
 import { createTestApp, type TestApp } from './harness.js';
 import { ALICE, signIn } from './sign-in.js';
+import { rememberSecret } from './suite-audit.js';
 
 /** Words that only appear when a stack trace, a driver or a parser leaks into a response. */
 const INTERNALS =
@@ -89,6 +91,7 @@ export class SecretWatch {
   add(what: string, value: string): void {
     const secret = value.includes('=') && !value.endsWith('=') ? value.slice(value.indexOf('=') + 1) : value;
     if (secret.length >= 8) this.secrets.set(secret, what);
+    rememberSecret(what, secret);
   }
 
   get lines(): string[] {

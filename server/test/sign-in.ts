@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import { signInAtDevIdp } from '../../scripts/dev-idp/index.mjs';
 import type { TestApp } from './harness.js';
+import { rememberSecret } from './suite-audit.js';
 
 export const ALICE = { login: 'alice@example.com', password: 'alice-password' };
 export const BOB = { login: 'bob@example.com', password: 'bob-password' };
@@ -137,7 +138,11 @@ export class SecretWatch {
   private readonly secrets = new Set<string>();
 
   add(...values: (string | null | undefined)[]): void {
-    for (const value of values) if (value && value.length >= 8) this.secrets.add(value);
+    for (const value of values)
+      if (value && value.length >= 8) {
+        this.secrets.add(value);
+        rememberSecret('a sign-in secret', value);
+      }
   }
 
   /** Remembers what a started login carries, including the nonce and verifier kept in Redis. */

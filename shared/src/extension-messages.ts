@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { sessionViewSchema, userStatusSchema } from './schemas.js';
+import { activityEntrySchema, sessionViewSchema, userStatusSchema } from './schemas.js';
 
 /**
  * The messages between the extension's own pages (popup, options) and its background. Every
@@ -68,7 +68,12 @@ export const accountViewSchema = z.object({
 });
 export type AccountView = z.infer<typeof accountViewSchema>;
 
-export const accountWithSessionsSchema = z.object({ account: accountViewSchema, sessions: z.array(sessionViewSchema) });
+export const accountWithSessionsSchema = z.object({
+  account: accountViewSchema,
+  sessions: z.array(sessionViewSchema),
+  /** The person's recent security activity, newest first (empty when the grant lacks activity:read). */
+  activity: z.array(activityEntrySchema).default([]),
+});
 export type AccountWithSessions = z.infer<typeof accountWithSessionsSchema>;
 
 /** The success payload for each request type. */

@@ -18,6 +18,14 @@ const SESSION = {
   ip: null,
   current: true,
 };
+const ACTIVITY = {
+  time: '2026-01-01T00:00:00.000Z',
+  action: 'pairing.completed',
+  outcome: 'success',
+  description: 'Device paired',
+  ip: null,
+  device: 'Chrome 156 on Linux',
+};
 const invalidToken = () => json({ error: 'invalid_token' }, 401, { 'www-authenticate': 'DPoP error="invalid_token", algs="ES256"' });
 
 describe('API calls with the DPoP-bound access token', () => {
@@ -34,12 +42,21 @@ describe('API calls with the DPoP-bound access token', () => {
   it('sends the token as DPoP with a proof bound to it (ath) and reads account and sessions', async () => {
     const server = fakeBackend()
       .once('GET', '/api/v1/me', () => json(ME))
-      .once('GET', '/api/v1/me/sessions', () => json({ sessions: [SESSION], next: null }));
-    await expect(fetchAccount()).resolves.toEqual({ account: ME, sessions: [SESSION] });
+      .once('GET', '/api/v1/me/sessions', () => json({ sessions: [SESSION], next: null }))
+      .once('GET', '/api/v1/me/activity', () => json({ activity: [ACTIVITY] }));
+    await expect(fetchAccount()).resolves.toEqual({ account: ME, sessions: [SESSION], activity: [ACTIVITY] });
     const [me, sessions] = server.requests;
     expect(me?.headers.get('authorization')).toBe('DPoP at-1');
     expect(dpopPayload(me as NonNullable<typeof me>)).toMatchObject({ htm: 'GET', htu: `${ORIGIN}/api/v1/me`, ath: expect.any(String) });
     expect(sessions?.url).toBe(`${ORIGIN}/api/v1/me/sessions?limit=50`);
+  });
+
+  it('shows no activity, rather than failing, when the grant may not read it', async () => {
+    fakeBackend()
+      .once('GET', '/api/v1/me', () => json(ME))
+      .once('GET', '/api/v1/me/sessions', () => json({ sessions: [SESSION], next: null }))
+      .once('GET', '/api/v1/me/activity', () => json({ code: 'INSUFFICIENT_SCOPE', status: 403, title: 'x', type: 'x' }, 403));
+    await expect(fetchAccount()).resolves.toEqual({ account: ME, sessions: [SESSION], activity: [] });
   });
 
   it('refreshes once and retries when the access token is rejected', async () => {

@@ -1,4 +1,10 @@
-import { type AccountWithSessions, accountWithSessionsSchema, problemSchema, sessionListSchema } from '@gatehouse/shared';
+import {
+  type AccountWithSessions,
+  accountWithSessionsSchema,
+  activityListSchema,
+  problemSchema,
+  sessionListSchema,
+} from '@gatehouse/shared';
 import * as oauth from 'oauth4webapi';
 import { z } from 'zod';
 import { ExtensionError, toExtensionError } from '../errors.js';
@@ -61,7 +67,12 @@ async function problemError(response: Response): Promise<ExtensionError> {
 export async function fetchAccount(): Promise<AccountWithSessions> {
   const account = await readJson(await callApi('GET', '/api/v1/me'), accountWithSessionsSchema.shape.account);
   const list = await readJson(await callApi('GET', '/api/v1/me/sessions?limit=50'), sessionListSchema);
-  return { account, sessions: list.sessions };
+  // Recent activity is a nice-to-have: a grant without activity:read (or an older backend) shows none.
+  const activity = await callApi('GET', '/api/v1/me/activity?limit=5')
+    .then((response) => readJson(response, activityListSchema))
+    .then((body) => body.activity)
+    .catch(() => []);
+  return { account, sessions: list.sessions, activity };
 }
 
 export async function revokeSession(sessionId: string): Promise<void> {

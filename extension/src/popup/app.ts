@@ -119,6 +119,23 @@ export function mountPopup(app: HTMLElement): void {
       ),
       h('h2', { id: 'sessions-heading' }, 'Sessions'),
       h('ul', { id: 'sessions', 'aria-labelledby': 'sessions-heading' }, ...data.sessions.map(sessionItem)),
+      ...(data.activity.length > 0
+        ? [
+            h('h2', { id: 'activity-heading' }, 'Recent activity'),
+            h(
+              'ul',
+              { id: 'activity', 'aria-labelledby': 'activity-heading' },
+              ...data.activity.map((entry) =>
+                h(
+                  'li',
+                  { 'data-action-name': entry.action },
+                  h('span', { class: 'device' }, entry.description),
+                  h('span', { class: 'meta' }, [formatTime(entry.time), entry.device].filter(Boolean).join(' · ')),
+                ),
+              ),
+            ),
+          ]
+        : []),
       h(
         'div',
         { class: 'actions' },

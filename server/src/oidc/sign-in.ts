@@ -6,7 +6,7 @@ import type { Deps, RequestMeta } from '../context.js';
 import { randomId, safeEqual, sha256 } from '../crypto/index.js';
 import { AppError } from '../errors/index.js';
 import type { SessionService } from '../sessions/index.js';
-import { resolveSignIn, type User, UserStore } from '../users/index.js';
+import { resolveSignIn, type SignInResolution, type User, UserStore } from '../users/index.js';
 import { toProfile } from './profile.js';
 import type { ProviderRegistry } from './providers.js';
 import type { LoginStateStore } from './state-store.js';
@@ -131,11 +131,13 @@ export class SignInService {
 
     const profile = toProfile(claims, provider.groupsClaim);
     let user: User;
+    let resolution: SignInResolution;
     try {
-      ({ user } = await resolveSignIn(this.users, provider, profile, {
+      resolution = await resolveSignIn(this.users, provider, profile, {
         signupDisabled: this.deps.config.DISABLE_SIGNUP,
         clock: this.deps.clock,
-      }));
+      });
+      user = resolution.user;
     } catch (error) {
       if (error instanceof AppError && error.status === 403) await this.refuse(provider, null, error.code, meta);
       throw error;
@@ -146,6 +148,7 @@ export class SignInService {
       throw new AppError(code);
     }
 
+    await this.recordAccountChanges(resolution, provider.id, meta);
     const { record, token, maxAgeSeconds } = await this.sessions.createBrowserSession(user, meta, {
       providerId: provider.id,
       upstreamSid: profile.sid,
@@ -168,6 +171,23 @@ export class SignInService {
       throw error;
     }
     return { user, token, returnTo: saved.returnTo ?? '/account', maxAgeSeconds };
+  }
+
+  /** A new account (`user.created`) or roles remapped from the provider's groups (`user.updated`). */
+  private async recordAccountChanges(resolution: SignInResolution, providerId: string, meta: RequestMeta): Promise<void> {
+    const { user } = resolution;
+    const base = {
+      outcome: 'success' as const,
+      actor: `user:${user._id}`,
+      target: `user:${user._id}`,
+      ipOwner: { userId: user._id, keySalt: user.keySalt },
+    };
+    if (resolution.created) await this.audit.record({ ...base, action: 'user.created', details: { provider: providerId } }, meta);
+    if (resolution.rolesChanged)
+      await this.audit.record(
+        { ...base, action: 'user.updated', details: { provider: providerId, roles: user.roles, reason: 'idp_groups' } },
+        meta,
+      );
   }
 
   /**

@@ -20,6 +20,8 @@ export interface SignInResolution {
   user: User;
   identity: Identity;
   created: boolean;
+  /** The identity provider's groups changed the account's roles at this sign-in. */
+  rolesChanged: boolean;
 }
 
 /**
@@ -42,10 +44,10 @@ export async function resolveSignIn(
     const user = await store.findById(existing.userId);
     if (!user) throw new AppError('INTERNAL_ERROR', { detail: 'identity without user' });
     // A refused account is left as it was: no sign-in recorded, no roles remapped.
-    if (user.status !== 'active') return { user, identity: existing, created: false };
+    if (user.status !== 'active') return { user, identity: existing, created: false, rolesChanged: false };
     const roles = mapRoles(user.roles, provider, profile.groups, user.grantedRoles);
     await store.recordSignIn(existing._id, user._id, seenClaims(profile), now, roles);
-    return { user: { ...user, roles }, identity: existing, created: false };
+    return { user: { ...user, roles }, identity: existing, created: false, rolesChanged: !sameRoles(roles, user.roles) };
   }
 
   // A banned person cannot come back through another identity with the same verified email.
@@ -114,11 +116,15 @@ async function attachIdentity(
     const winnerUser = winner && (await store.findById(winner.userId));
     if (!winner || !winnerUser) throw new AppError('INTERNAL_ERROR', { detail: 'identity race' });
     if (created) await store.users.deleteOne({ _id: user._id, lastSignInAt: { $exists: false } });
-    return { user: winnerUser, identity: winner, created: false };
+    return { user: winnerUser, identity: winner, created: false, rolesChanged: false };
   }
   const roles = mapRoles(user.roles, provider, profile.groups, user.grantedRoles);
   await store.recordSignIn(identity._id, user._id, seenClaims(profile), now, roles);
-  return { user: { ...user, roles, lastSignInAt: now }, identity, created };
+  return { user: { ...user, roles, lastSignInAt: now }, identity, created, rolesChanged: !created && !sameRoles(roles, user.roles) };
+}
+
+function sameRoles(a: readonly string[], b: readonly string[]): boolean {
+  return [...a].sort().join() === [...b].sort().join();
 }
 
 /**
