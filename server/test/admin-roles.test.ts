@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../src/users/index.js';
 import { createTestApp, createUser, startBrowserSession, TEST_ORIGIN, type TestApp } from './harness.js';
-import { BOB, signIn } from './sign-in.js';
+import { ALICE, BOB, signIn } from './sign-in.js';
 
 describe('role changes by owners', () => {
   let t: TestApp;
@@ -50,6 +50,25 @@ describe('role changes by owners', () => {
       .find({ action: 'role.changed', target: `user:${bob._id}` })
       .toArray();
     expect(audited.map((entry) => entry.details.roles)).toEqual([['admin', 'user'], ['user']]);
+  });
+
+  it('roles mapped from the provider’s groups change at sign-in, audited as user.updated', async () => {
+    await signIn(t, ALICE); // alice is in the dev IdP's "admins" group
+    const alice = (await t.services.users.findByEmail(ALICE.login)) as User;
+    expect(alice.roles).toEqual(['admin', 'user']);
+    // Another instance whose provider maps a different group to admin: alice's admin role goes.
+    const other = await createTestApp({ OIDC_DEV_ADMIN_GROUPS: 'security-team' }, { sharedWith: t });
+    try {
+      await signIn(other, ALICE);
+    } finally {
+      await other.close();
+    }
+    expect(await rolesOf(alice._id)).toEqual(['user']);
+    const updated = await t.db
+      .collection('audit')
+      .find({ action: 'user.updated', target: `user:${alice._id}` })
+      .toArray();
+    expect(updated.map((entry) => entry.details)).toEqual([{ provider: 'dev', roles: ['user'], reason: 'idp_groups' }]);
   });
 
   it('refuses admins, changes to an owner or to oneself, and bad bodies', async () => {

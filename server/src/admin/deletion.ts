@@ -47,7 +47,7 @@ export class UserDeletion {
       {
         action: 'user.deleted',
         outcome: 'success',
-        actor: actor.kind === 'cli' ? 'cli' : `user:${actor.user._id}`,
+        actor: actor.kind === 'user' ? `user:${actor.user._id}` : actor.kind,
         target: `user:${userId}`,
         details: { count },
       },

@@ -1,4 +1,5 @@
 /** Central account control: admins and operators stop or restore accounts everywhere at once. */
+export { adminConsoleRoutes } from './console/index.js';
 export { UserDeletion } from './deletion.js';
 export { adminRoutes } from './routes.js';
 export { type Actor, AdminService, actorName, type StatusChange } from './service.js';

@@ -1,5 +1,5 @@
-import type { AdminUserQuery, AdminUserView, AuditAction, UserStatus } from '@gatehouse/shared';
-import type { Filter } from 'mongodb';
+import type { AdminUserQuery, AdminUserView, AuditAction, AuditOutcome, UserStatus } from '@gatehouse/shared';
+import type { Document, Filter } from 'mongodb';
 import type { AuditLog } from '../audit/index.js';
 import type { Deps, RequestMeta } from '../context.js';
 import { AppError, guardStore } from '../errors/index.js';
@@ -8,8 +8,12 @@ import { COLLECTIONS } from '../store/index.js';
 import type { RevocationState } from '../tokens/index.js';
 import type { User, UserStore } from '../users/index.js';
 
-/** Who performs an admin action: a signed-in admin or owner, or an operator's shell (`cli`). */
-export type Actor = { kind: 'user'; user: User } | { kind: 'cli' };
+/**
+ * Who performs an admin action: a signed-in admin or owner, an operator's shell (`cli`), or
+ * Gatehouse itself acting on a verified signal from a trusted party (`system`, e.g. a Shared
+ * Signals transmitter disabling an account).
+ */
+export type Actor = { kind: 'user'; user: User } | { kind: 'cli' } | { kind: 'system' };
 
 const TRANSITIONS: Record<'disable' | 'enable' | 'ban' | 'unban', { to: UserStatus; from: UserStatus[]; action: AuditAction }> = {
   disable: { to: 'disabled', from: ['active'], action: 'user.disabled' },
@@ -162,6 +166,63 @@ export class AdminService {
     };
   }
 
+  /**
+   * Signs a user out everywhere (token version bumped, every session revoked) under the same
+   * rules as the status changes: an admin cannot do it to an owner, another admin or themself.
+   */
+  async revokeAll(actor: Actor, targetId: string, meta?: RequestMeta): Promise<number> {
+    const target = await this.users.findById(targetId);
+    if (!target) throw new AppError('NOT_FOUND');
+    assertMayAct(actor, target);
+    const count = await this.sessions.revokeAll(targetId, 'admin_revoked_all');
+    await this.audit.record(
+      {
+        action: 'session.revoked_all',
+        outcome: 'success',
+        actor: actorName(actor),
+        target: `user:${targetId}`,
+        details: { count, reason: 'admin' },
+      },
+      meta,
+    );
+    return count;
+  }
+
+  /**
+   * Audit entries matching exact filters, newest first, a page at a time. Encrypted IPs, their
+   * blind index and key never leave here: the console does not show addresses.
+   */
+  async searchAudit(query: AuditQuery): Promise<{ entries: AuditView[]; next: string | null }> {
+    // Audit ids are strings (randomId), not ObjectIds: a plain document filter, built from parsed values only.
+    const filter: Document = {};
+    if (query.action) filter.action = query.action;
+    if (query.outcome) filter.outcome = query.outcome;
+    if (query.actor) filter.actor = query.actor;
+    if (query.target) filter.target = query.target;
+    const time: Record<string, Date> = {};
+    if (query.since) time.$gte = query.since;
+    if (query.until) time.$lt = query.until;
+    if (Object.keys(time).length) filter.time = time;
+    if (query.cursor) {
+      const { at, id } = decodeAuditCursor(query.cursor);
+      filter.$or = [{ time: { $lt: at } }, { time: at, _id: { $lt: id } }];
+    }
+    const found = await guardStore(() =>
+      this.deps.db
+        .collection(COLLECTIONS.audit)
+        .find(filter, { projection: { ip: 0, ipIndex: 0, ipKey: 0 } })
+        .sort({ time: -1, _id: -1 })
+        .limit(query.limit + 1)
+        .toArray(),
+    );
+    const page = found.slice(0, query.limit).map(toAuditView);
+    const last = page[page.length - 1];
+    return {
+      entries: page,
+      next: found.length > query.limit && last ? Buffer.from(`${Date.parse(last.time)}.${last.id}`).toString('base64url') : null,
+    };
+  }
+
   private async recordBan(user: User, at: Date): Promise<void> {
     const identities = await this.users.listIdentities(user._id);
     const emails = new Set([user.email, ...identities.filter((i) => i.emailVerified).map((i) => i.email)].filter((e): e is string => !!e));
@@ -174,7 +235,7 @@ export class AdminService {
 
 /** An admin cannot act on an owner or on themself; only owners act on other admins. */
 function assertMayAct(actor: Actor, target: User): void {
-  if (actor.kind === 'cli') return;
+  if (actor.kind !== 'user') return;
   const roles = actor.user.roles;
   if (!roles.includes('admin') && !roles.includes('owner')) throw new AppError('FORBIDDEN');
   if (actor.user._id === target._id) throw new AppError('FORBIDDEN', { detail: 'You cannot change your own account here.' });
@@ -182,8 +243,56 @@ function assertMayAct(actor: Actor, target: User): void {
   if (target.roles.includes('admin') && !roles.includes('owner')) throw new AppError('FORBIDDEN');
 }
 
+/** What searchAudit filters on: exact action, outcome, actor and target; since inclusive, until exclusive. */
+export interface AuditQuery {
+  action?: AuditAction;
+  outcome?: AuditOutcome;
+  actor?: string;
+  target?: string;
+  since?: Date;
+  until?: Date;
+  cursor?: string;
+  limit: number;
+}
+
+/** An audit entry as the console shows it: no IP fields. */
+export interface AuditView {
+  id: string;
+  time: string;
+  action: string;
+  outcome: string;
+  actor: string;
+  target: string | null;
+  requestId: string | null;
+  seq: number | null;
+  details: Record<string, unknown>;
+}
+
+function toAuditView(raw: Document): AuditView {
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  return {
+    id: String(raw._id),
+    time: raw.time instanceof Date ? raw.time.toISOString() : new Date(0).toISOString(),
+    action: text(raw.action) ?? '',
+    outcome: text(raw.outcome) ?? '',
+    actor: text(raw.actor) ?? '',
+    target: text(raw.target),
+    requestId: text(raw.requestId),
+    seq: typeof raw.seq === 'number' ? raw.seq : null,
+    details: raw.details && typeof raw.details === 'object' ? (raw.details as Record<string, unknown>) : {},
+  };
+}
+
+function decodeAuditCursor(cursor: string): { at: Date; id: string } {
+  const [time, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('.');
+  const ms = Number(time);
+  if (!id || !Number.isSafeInteger(ms) || !/^[A-Za-z0-9_-]{1,64}$/.test(id))
+    throw new AppError('VALIDATION_FAILED', { issues: [{ path: 'cursor', message: 'Not a valid cursor.' }] });
+  return { at: new Date(ms), id };
+}
+
 export function actorName(actor: Actor): string {
-  return actor.kind === 'cli' ? 'cli' : `user:${actor.user._id}`;
+  return actor.kind === 'user' ? `user:${actor.user._id}` : actor.kind;
 }
 
 function toView(user: User): AdminUserView {

@@ -1,10 +1,13 @@
 import { SCOPE_NAMES, type Scope } from '@gatehouse/shared';
 import { z } from 'zod';
-import { type Env, envSchema, type ProviderConfig, providerSchema } from './schema.js';
+import { type Env, envSchema, type ProviderConfig, providerSchema, type TransmitterConfig, transmitterSchema } from './schema.js';
 
 /** The validated, frozen configuration every part of the server receives. */
 export interface Config
-  extends Omit<Env, 'MASTER_KEY' | 'CORS_ORIGINS' | 'OIDC_PROVIDERS' | 'SECRET_KEY' | 'RESOURCE_SERVERS' | 'OAUTH_CLIENTS'> {
+  extends Omit<
+    Env,
+    'MASTER_KEY' | 'CORS_ORIGINS' | 'OIDC_PROVIDERS' | 'SECRET_KEY' | 'RESOURCE_SERVERS' | 'OAUTH_CLIENTS' | 'SSF_TRANSMITTERS'
+  > {
   readonly publicUrl: URL;
   readonly publicOrigin: string;
   readonly masterKey: Buffer;
@@ -16,6 +19,8 @@ export interface Config
   /** Public, DPoP-bound clients allowed to pair through the device grant. */
   readonly oauthClients: readonly OAuthClientConfig[];
   readonly providers: readonly ProviderConfig[];
+  /** Shared Signals transmitters whose security events are received. */
+  readonly ssfTransmitters: readonly TransmitterConfig[];
   /** Warnings about values that are tolerated outside production; logged at boot. */
   readonly warnings: readonly string[];
 }
@@ -103,7 +108,19 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     throw new ConfigError('OAUTH_CLIENTS', 'a client id is listed twice');
 
   const providers = splitList(env.OIDC_PROVIDERS).map((id) => loadProvider(id, source, check));
-  const { MASTER_KEY: _m, CORS_ORIGINS: _c, OIDC_PROVIDERS: _p, SECRET_KEY: _s, RESOURCE_SERVERS: _r, OAUTH_CLIENTS: _o, ...rest } = env;
+  const ssfTransmitters = splitList(env.SSF_TRANSMITTERS).map((id) => loadTransmitter(id, source, publicUrl.origin, check));
+  if (new Set(ssfTransmitters.map((transmitter) => transmitter.id)).size !== ssfTransmitters.length)
+    throw new ConfigError('SSF_TRANSMITTERS', 'a transmitter id is listed twice');
+  const {
+    MASTER_KEY: _m,
+    CORS_ORIGINS: _c,
+    OIDC_PROVIDERS: _p,
+    SECRET_KEY: _s,
+    RESOURCE_SERVERS: _r,
+    OAUTH_CLIENTS: _o,
+    SSF_TRANSMITTERS: _t,
+    ...rest
+  } = env;
   return deepFreeze({
     ...rest,
     publicUrl,
@@ -114,8 +131,48 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     corsOrigins,
     oauthClients,
     providers,
+    ssfTransmitters,
     warnings,
   });
+}
+
+/** SSF_<ID>_… of one Shared Signals transmitter; the keys must come over https in production. */
+function loadTransmitter(
+  id: string,
+  source: Record<string, string | undefined>,
+  publicOrigin: string,
+  check: (ok: boolean, variable: string, message: string) => void,
+): TransmitterConfig {
+  if (!/^[a-z][a-z0-9_-]{0,31}$/.test(id)) {
+    throw new ConfigError('SSF_TRANSMITTERS', `"${id}" is not a valid transmitter id (a-z, 0-9, - and _)`);
+  }
+  const prefix = `SSF_${id.toUpperCase().replaceAll('-', '_')}_`;
+  const read = (suffix: string) => source[prefix + suffix]?.trim() || undefined;
+  const trustEmail = read('TRUST_EMAIL') ?? 'false';
+  if (!['true', 'false', '1', '0', 'yes', 'no'].includes(trustEmail))
+    throw new ConfigError(`${prefix}TRUST_EMAIL`, 'expected true or false');
+  const issuer = read('ISSUER');
+  const candidate = {
+    id,
+    issuer,
+    jwksUrl: read('JWKS_URL'),
+    audience: read('AUDIENCE') ?? publicOrigin,
+    subjectIssuers: read('SUBJECT_ISSUERS') ? splitList(read('SUBJECT_ISSUERS') ?? '') : issuer ? [issuer] : [],
+    trustEmail: ['true', '1', 'yes'].includes(trustEmail),
+  };
+  const parsed = transmitterSchema.safeParse(candidate);
+  if (!parsed.success) {
+    const field = String(parsed.error.issues[0]?.path[0] ?? 'issuer');
+    const suffix = field === 'jwksUrl' ? 'JWKS_URL' : field.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+    throw new ConfigError(prefix + suffix, parsed.error.issues[0]?.message ?? 'invalid');
+  }
+  const jwksUrl = new URL(parsed.data.jwksUrl);
+  check(
+    jwksUrl.protocol === 'https:' && !isLoopback(jwksUrl.hostname),
+    `${prefix}JWKS_URL`,
+    'a transmitter’s keys must be fetched over https from a non-loopback host in production',
+  );
+  return parsed.data;
 }
 
 function loadProvider(

@@ -100,6 +100,12 @@ export const envSchema = z.object({
     .describe(
       'When a back-channel logout token names a user by `sub` (not a single `sid`), also end the paired extensions of that account, not only its browser sessions.',
     ),
+  SSF_TRANSMITTERS: z
+    .string()
+    .default('')
+    .describe(
+      'Comma-separated ids of OpenID Shared Signals transmitters whose security events (CAEP, RISC) are received at `/ssf/events/<id>`; each one is configured by the SSF_<ID>_… variables.',
+    ),
   SESSION_IDLE_MINUTES: seconds(5, 60 * 24 * 30)
     .default(60 * 24)
     .describe('A browser session ends after this long without a request.'),
@@ -138,6 +144,25 @@ export const providerVariables = {
   ADMIN_GROUPS: 'Comma-separated groups whose members get the admin role.',
   ALLOWED_DOMAINS: 'Comma-separated email domains allowed to sign up (default: any).',
 } as const;
+
+/** SSF_<ID>_<SUFFIX> variables, one set per transmitter id listed in SSF_TRANSMITTERS. */
+export const transmitterVariables = {
+  ISSUER: 'The `iss` of the transmitter’s Security Event Tokens, exactly as they carry it.',
+  JWKS_URL: 'Where the transmitter publishes its signing keys (`jwks_uri` of its SSF configuration). https in production.',
+  AUDIENCE: 'The `aud` the transmitter puts in its tokens for Gatehouse (default: PUBLIC_URL).',
+  SUBJECT_ISSUERS: 'Comma-separated issuers whose `iss_sub` subjects this transmitter may name (default: its ISSUER).',
+  TRUST_EMAIL: '`true`: the transmitter may name people by email address (only for an identity provider that owns those addresses).',
+} as const;
+
+export const transmitterSchema = z.object({
+  id: z.string(),
+  issuer: z.string().min(1).max(512),
+  jwksUrl: z.url(),
+  audience: z.string().min(1).max(512),
+  subjectIssuers: z.array(z.string().min(1).max(512)).min(1),
+  trustEmail: z.boolean(),
+});
+export type TransmitterConfig = z.infer<typeof transmitterSchema>;
 
 export const providerSchema = z.object({
   id: z.string(),

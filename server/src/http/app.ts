@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import Koa from 'koa';
-import { AdminService, adminRoutes, UserDeletion } from '../admin/index.js';
+import { AdminService, adminConsoleRoutes, adminRoutes, UserDeletion } from '../admin/index.js';
 import { AuditLog } from '../audit/index.js';
 import type { Deps, RequestMeta } from '../context.js';
 import { AppError } from '../errors/index.js';
@@ -18,6 +18,7 @@ import { CodeAttempts, CodeHasher, OAuthClients, oauthRoutes, PairingService, Pa
 import { SessionService } from '../sessions/index.js';
 import { sessionRoutes } from '../sessions/routes.js';
 import { SetupService, setupRoutes } from '../setup/index.js';
+import { ssfRoutes } from '../signals/index.js';
 import {
   Authenticator,
   DpopVerifier,
@@ -159,6 +160,7 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
       signInLimit,
       backchannel,
     }),
+    ssfRoutes(deps, { users, sessions, admin, audit }),
     setupRoutes({ setup, publicOrigin: config.publicOrigin, bodyLimit: config.BODY_LIMIT_BYTES, limit: signInLimit }),
     sessionRoutes({
       ...credentialDeps,
@@ -169,6 +171,17 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
       apiTokenMaxDays: config.API_TOKEN_MAX_DAYS,
     }),
     adminRoutes({ ...credentialDeps, admin, deletion, users, bodyLimit: config.BODY_LIMIT_BYTES }),
+    adminConsoleRoutes({
+      deps,
+      admin,
+      users,
+      sessions,
+      csrf,
+      audit,
+      keyring,
+      publicOrigin: config.publicOrigin,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+    }),
     tokenRoutes({
       keyring,
       authenticator,

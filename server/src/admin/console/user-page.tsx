@@ -1,0 +1,148 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
+import type { AdminUserView, SessionView } from '@gatehouse/shared';
+import { ACTION_TEXT } from './actions.js';
+import { AdminFrame, type Notice, StatusBadge, Time } from './frame.js';
+import type { UserAction } from './schemas.js';
+
+export interface UserDetail {
+  user: AdminUserView;
+  identities: { provider: string; issuer: string; email: string | null; emailVerified: boolean; lastSignInAt: string }[];
+  sessions: SessionView[];
+  events: { time: string; action: string; outcome: string; actor: string; target: string | null }[];
+}
+
+const KIND_LABEL = { browser: 'Browser', extension: 'Paired extension', api: 'API token' } as const;
+
+/** `/admin/users/{id}`: who, how they sign in, where they are signed in, what happened; the actions. */
+export function UserPage(props: { detail: UserDetail; actions: UserAction[]; notice: Notice | null }) {
+  const { user, identities, sessions, events } = props.detail;
+  const base = `/admin/users/${encodeURIComponent(user.id)}`;
+  const paired = sessions.filter((session) => session.kind === 'extension').length;
+  return (
+    <AdminFrame title={user.name} section="users" notice={props.notice}>
+      <section class="card" aria-labelledby="user-heading">
+        <h1 id="user-heading">{user.name}</h1>
+        <dl class="facts">
+          <dt>Email</dt>
+          <dd>{user.email ?? 'none'}</dd>
+          <dt>Status</dt>
+          <dd id="user-status">
+            <StatusBadge status={user.status} />
+          </dd>
+          <dt>Roles</dt>
+          <dd id="user-roles">{user.roles.join(', ')}</dd>
+          <dt>Created</dt>
+          <dd>
+            <Time iso={user.createdAt} />
+          </dd>
+          <dt>Last sign-in</dt>
+          <dd>
+            <Time iso={user.lastSignInAt} />
+          </dd>
+        </dl>
+        <h2 id="actions-heading">Actions</h2>
+        <p class="muted small">Each action asks for confirmation first.</p>
+        <ul class="actions" aria-labelledby="actions-heading">
+          {props.actions.map((action) => (
+            <li key={action}>
+              <a class={ACTION_TEXT[action].danger ? 'button danger' : 'button'} href={`${base}/confirm?action=${action}`}>
+                {ACTION_TEXT[action].button}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </section>
+      <section class="card" aria-labelledby="identities-heading">
+        <h2 id="identities-heading">Identities</h2>
+        {identities.length === 0 ? (
+          <p class="muted">No identity: this account has never signed in through a provider.</p>
+        ) : (
+          <table class="sessions">
+            <thead>
+              <tr>
+                <th scope="col">Provider</th>
+                <th scope="col">Email at the provider</th>
+                <th scope="col">Last sign-in</th>
+              </tr>
+            </thead>
+            <tbody>
+              {identities.map((identity) => (
+                <tr key={`${identity.issuer}-${identity.provider}`}>
+                  <td>
+                    {identity.provider}
+                    <div class="muted small">{identity.issuer}</div>
+                  </td>
+                  <td>
+                    {identity.email ?? 'none'}
+                    {identity.email ? <span class="muted small">{identity.emailVerified ? ' (verified)' : ' (not verified)'}</span> : null}
+                  </td>
+                  <td>
+                    <Time iso={identity.lastSignInAt} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      <section class="card" aria-labelledby="user-sessions-heading">
+        <h2 id="user-sessions-heading">Sessions and paired devices</h2>
+        <p class="muted small">
+          {sessions.length} active, {paired} of them paired {paired === 1 ? 'extension' : 'extensions'}. Addresses are shown only to the
+          account’s own user.
+        </p>
+        {sessions.length === 0 ? null : (
+          <table id="user-sessions" class="sessions">
+            <thead>
+              <tr>
+                <th scope="col">Device</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last seen</th>
+                <th scope="col">Expires</th>
+              </tr>
+            </thead>
+            <tbody>
+              {sessions.map((session) => (
+                <tr key={session.id} data-kind={session.kind}>
+                  <td>
+                    {session.device}
+                    {session.scopes ? <div class="muted small">{session.scopes.join(', ')}</div> : null}
+                  </td>
+                  <td>{KIND_LABEL[session.kind]}</td>
+                  <td>
+                    <Time iso={session.createdAt} />
+                  </td>
+                  <td>
+                    <Time iso={session.lastSeenAt} />
+                  </td>
+                  <td>
+                    <Time iso={session.expiresAt} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      <section class="card" aria-labelledby="events-heading">
+        <div class="row">
+          <h2 id="events-heading">Recent events</h2>
+          <a href={`/admin/audit?target=${encodeURIComponent(`user:${user.id}`)}`}>All events about this account</a>
+        </div>
+        {events.length === 0 ? (
+          <p class="muted">Nothing yet.</p>
+        ) : (
+          <ul class="activity">
+            {events.map((event, index) => (
+              <li key={`${event.time}-${index}`} data-action-name={event.action}>
+                <Time iso={event.time} /> · <code>{event.action}</code> · {event.outcome} · by {event.actor}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </AdminFrame>
+  );
+}
