@@ -3,7 +3,7 @@
 // readable only where they were sealed under their own key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../src/users/index.js';
-import { createTestApp, createUser, issueApiToken, type TestApp } from './harness.js';
+import { createTestApp, issueApiToken, type TestApp } from './harness.js';
 import { ALICE, BOB, signIn } from './sign-in.js';
 
 describe('recent security activity', () => {

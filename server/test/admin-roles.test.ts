@@ -85,6 +85,14 @@ describe('role changes by owners', () => {
       expect(response.body.code).toBe('VALIDATION_FAILED');
     }
     expect((await setAdmin(owner, 'no-such-user-id', true)).status).toBe(404);
+    // Sign-out-everywhere for someone else follows the same rules: an admin cannot do it to an owner.
+    const { cookie, sessionId } = await startBrowserSession(t, admin);
+    const revokeOwner = await t.http
+      .post(`/api/v1/users/${owner._id}/sessions/revoke-all`)
+      .set('Cookie', cookie)
+      .set('Origin', TEST_ORIGIN)
+      .set('X-CSRF-Token', t.services.csrf.forSession(sessionId));
+    expect(revokeOwner.status).toBe(403);
     expect(await rolesOf(person._id)).toEqual(['user']);
   });
 });

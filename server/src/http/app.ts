@@ -169,6 +169,7 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
       revocation,
       bodyLimit: config.BODY_LIMIT_BYTES,
       apiTokenMaxDays: config.API_TOKEN_MAX_DAYS,
+      adminRevokeAll: (actor, targetId, meta) => admin.revokeAll({ kind: 'user', user: actor }, targetId, meta),
     }),
     adminRoutes({ ...credentialDeps, admin, deletion, users, bodyLimit: config.BODY_LIMIT_BYTES }),
     adminConsoleRoutes({

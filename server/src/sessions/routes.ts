@@ -2,6 +2,7 @@ import { activityQuerySchema, type CreateApiToken, createApiTokenSchema, opaqueI
 import Router from '@koa/router';
 import type { z } from 'zod';
 import type { AuditLog } from '../audit/index.js';
+import type { RequestMeta } from '../context.js';
 import { AppError } from '../errors/index.js';
 import {
   type AppContext,
@@ -26,6 +27,7 @@ export interface SessionRouteDeps extends CredentialDeps {
   revocation: RevocationState;
   bodyLimit: number;
   apiTokenMaxDays: number;
+  adminRevokeAll(actor: User, targetId: string, meta: RequestMeta): Promise<number>;
 }
 
 /** The signed-in user's sessions and API tokens, and an admin's revoke-all (JSON API). */
@@ -103,13 +105,11 @@ export function sessionRoutes(deps: SessionRouteDeps) {
     },
   );
 
+  // An admin's "sign out everywhere" for someone else, under the same rules as disable and ban
+  // (no owners, no other admins unless an owner asks, never oneself): see AdminService.revokeAll.
   router.post('/api/v1/users/:id/sessions/revoke-all', revoke, loadUser, async (ctx) => {
-    const actor = ctx.state.user as User;
-    if (!actor.roles.includes('admin') && !actor.roles.includes('owner')) throw new AppError('FORBIDDEN');
     const targetId = validate(opaqueIdSchema, ctx.params.id);
-    const count = await deps.sessions.revokeAll(targetId, 'admin_revoked_all');
-    await audit(deps, ctx, 'session.revoked_all', `user:${targetId}`, { count, reason: 'admin' });
-    ctx.body = { revoked: count };
+    ctx.body = { revoked: await deps.adminRevokeAll(ctx.state.user as User, targetId, requestMeta(ctx)) };
   });
 
   return router;
