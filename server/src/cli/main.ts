@@ -6,7 +6,6 @@ import { IpCipher } from '../crypto/index.js';
 import { createApp } from '../http/app.js';
 import { createLogger } from '../log/index.js';
 import { connectMongo, createRedis, ensureIndexes, redisReady } from '../store/index.js';
-import { longestTokenLifetimeMs } from '../tokens/lifetimes.js';
 import { runAuditCommand } from './audit.js';
 import { runKeysCommand } from './keys.js';
 import { runUsersCommand } from './users.js';
@@ -59,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
     let lines: string[];
     let code = 0;
     if (area === 'audit') ({ lines, code } = await runAuditCommand(deps, auditArgs ?? rest, (line) => process.stdout.write(`${line}\n`)));
-    else if (area === 'keys') ({ lines } = await runKeysCommand(deps, audit, rest, longestTokenLifetimeMs(config)));
+    else if (area === 'keys') ({ lines } = await runKeysCommand(deps, audit, rest));
     else if (area === 'users') {
       const app = await createApp(deps);
       try {

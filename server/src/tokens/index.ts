@@ -3,6 +3,7 @@ export { Authenticator, hasScope, type Principal } from './authenticator.js';
 export { DpopVerifier, type ProofCheck } from './dpop.js';
 export { announceKeysChanged, invalidationChannel, listenForInvalidation } from './invalidation.js';
 export { type MintInput, type TokenClaims, TokenIssuer } from './jwt.js';
+export { KeyAdmin, type KeyRow } from './key-admin.js';
 export { KeyStore } from './key-store.js';
 export { createKey, importKey, Keyring } from './keyring.js';
 export { type OnceKey, RevocationState } from './revocation.js';

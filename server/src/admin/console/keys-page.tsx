@@ -1,7 +1,8 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
+
+import type { KeyRow } from '../../tokens/index.js';
 import { AdminFrame, type Notice, Time } from './frame.js';
-import type { KeyRow } from './keys.js';
 
 /** `/admin/keys`: the signing keyring; owners rotate and prune (each confirmed). */
 export function KeysPage(props: { staticMode: boolean; keys: KeyRow[]; isOwner: boolean; pruneCutoff: string; notice: Notice | null }) {

@@ -22,7 +22,7 @@ import {
   validate,
 } from '../../http/index.js';
 import type { SessionService } from '../../sessions/index.js';
-import type { Keyring } from '../../tokens/index.js';
+import { KeyAdmin, type Keyring } from '../../tokens/index.js';
 import type { User, UserStore } from '../../users/index.js';
 import { renderPage } from '../../web/layout.js';
 import { htmlPage } from '../../web/routes.js';
@@ -30,7 +30,6 @@ import type { Actor, AdminService } from '../service.js';
 import { ACTION_TEXT, explainRefusal, offeredActions, statusChangeOf } from './actions.js';
 import { type AuditFilterText, AuditPage } from './audit-page.js';
 import { ConfirmPage, type Notice } from './frame.js';
-import { ConsoleKeys } from './keys.js';
 import { KeysPage } from './keys-page.js';
 import {
   consoleActionBodySchema,
@@ -82,7 +81,7 @@ function seeOther(ctx: AppContext, location: string) {
  */
 export function adminConsoleRoutes(deps: ConsoleDeps) {
   const router = new Router<AppState>();
-  const keys = new ConsoleKeys(deps.deps, deps.audit, deps.keyring);
+  const keys = new KeyAdmin(deps.deps, deps.audit, deps.keyring);
   const form = (schema: z.ZodType) => parseBody(schema, { kinds: ['form'], limit: deps.bodyLimit });
 
   /** Pages: signed out → sign-in, then back here; signed in without the role → 403 page. */

@@ -1,7 +1,9 @@
-import type { AuditLog } from '../../audit/index.js';
-import type { Deps, RequestMeta } from '../../context.js';
-import { announceKeysChanged, createKey, type Keyring, KeyStore } from '../../tokens/index.js';
-import { longestTokenLifetimeMs } from '../../tokens/lifetimes.js';
+import type { AuditLog } from '../audit/index.js';
+import type { Deps, RequestMeta } from '../context.js';
+import { announceKeysChanged } from './invalidation.js';
+import { KeyStore } from './key-store.js';
+import { createKey, importKey, type Keyring } from './keyring.js';
+import { longestTokenLifetimeMs } from './lifetimes.js';
 
 export interface KeyRow {
   kid: string;
@@ -14,18 +16,20 @@ export interface KeyRow {
 }
 
 /**
- * The signing keyring as an owner manages it from the console: the same building blocks as
- * `gatehouse keys rotate|prune` (createKey, KeyStore.pruneRetiredBefore, announceKeysChanged,
- * the same cutoff), audited with the owner as the actor. This instance reloads its ring at
- * once; the others on the announcement (or at their next periodic refresh).
+ * Managing the signing keyring, for the `gatehouse keys` command (actor `cli`) and the admin
+ * console (the owner): every change is audited with its actor and announced, so every instance
+ * reloads its ring at once (or at its next periodic refresh); this one reloads straight away
+ * when it holds a ring.
  */
-export class ConsoleKeys {
+export class KeyAdmin {
   private readonly store: KeyStore;
 
   constructor(
     private readonly deps: Deps,
     private readonly audit: AuditLog,
-    private readonly keyring: Keyring,
+    private readonly keyring: Keyring | null,
+    /** How long a token can live, hence how long a retired key stays (default: from the config). */
+    private readonly longestLifetimeMs = longestTokenLifetimeMs(deps.config),
   ) {
     this.store = new KeyStore(deps.db, deps.config.masterKey);
   }
@@ -37,7 +41,7 @@ export class ConsoleKeys {
 
   /** Retired keys retired before this may go: the longest any token can live. */
   pruneCutoff(): Date {
-    return new Date(this.deps.clock.now().getTime() - longestTokenLifetimeMs(this.deps.config));
+    return new Date(this.deps.clock.now().getTime() - this.longestLifetimeMs);
   }
 
   async list(): Promise<KeyRow[]> {
@@ -53,7 +57,7 @@ export class ConsoleKeys {
     }));
   }
 
-  async rotate(actor: string, meta: RequestMeta): Promise<string> {
+  async rotate(actor: string, meta?: RequestMeta): Promise<string> {
     const kid = await createKey(this.store, this.deps.clock);
     await this.audit.record({ action: 'key.rotated', outcome: 'success', actor, target: `key:${kid}` }, meta);
     await this.reloadHere();
@@ -61,7 +65,16 @@ export class ConsoleKeys {
     return kid;
   }
 
-  async prune(actor: string, meta: RequestMeta): Promise<string[]> {
+  /** Imports a PEM or JWK private key as the new active key. */
+  async import(actor: string, text: string, meta?: RequestMeta): Promise<string> {
+    const kid = await importKey(this.store, text, this.deps.clock);
+    await this.audit.record({ action: 'key.imported', outcome: 'success', actor, target: `key:${kid}` }, meta);
+    await this.reloadHere();
+    await announceKeysChanged(this.deps);
+    return kid;
+  }
+
+  async prune(actor: string, meta?: RequestMeta): Promise<string[]> {
     const kids = await this.store.pruneRetiredBefore(this.pruneCutoff());
     for (const kid of kids) await this.audit.record({ action: 'key.pruned', outcome: 'success', actor, target: `key:${kid}` }, meta);
     if (kids.length) {
@@ -73,6 +86,6 @@ export class ConsoleKeys {
 
   /** Best effort: the change is already stored; the periodic refresh catches up if this read fails. */
   private async reloadHere(): Promise<void> {
-    await this.keyring.reload().catch((error: unknown) => this.deps.log.warn({ err: error }, 'keyring.reload_failed'));
+    await this.keyring?.reload().catch((error: unknown) => this.deps.log.warn({ err: error }, 'keyring.reload_failed'));
   }
 }
