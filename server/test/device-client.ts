@@ -112,32 +112,30 @@ export class DeviceClient {
     });
   }
 
-  /** One poll of the token endpoint; retries once when the server asks for a fresh nonce. */
-  async poll(deviceCode: string): Promise<oauth.TokenEndpointResponse> {
-    const run = async () => {
+  /** One poll of the token endpoint (device_code grant). */
+  poll(deviceCode: string): Promise<oauth.TokenEndpointResponse> {
+    return this.grant(async () => {
       const response = await oauth.deviceCodeGrantRequest(this.as, this.client, oauth.None(), deviceCode, {
         DPoP: this.dpop,
         ...this.options(),
       });
       return oauth.processDeviceCodeResponse(this.as, this.client, response);
-    };
-    const result = await withNonceRetry(run);
-    this.accessToken = result.access_token;
-    this.refreshToken = result.refresh_token ?? null;
-    rememberSecret('an access token', result.access_token);
-    if (result.refresh_token) rememberSecret('a refresh token', result.refresh_token);
-    return result;
+    });
   }
 
-  async refresh(token = this.refreshToken): Promise<oauth.TokenEndpointResponse> {
+  refresh(token = this.refreshToken): Promise<oauth.TokenEndpointResponse> {
     if (!token) throw new Error('not paired');
-    const run = async () => {
+    return this.grant(async () => {
       const response = await oauth.refreshTokenGrantRequest(this.as, this.client, oauth.None(), token, {
         DPoP: this.dpop,
         ...this.options(),
       });
       return oauth.processRefreshTokenResponse(this.as, this.client, response);
-    };
+    });
+  }
+
+  /** Runs a grant (once more when the server asks for a fresh nonce) and keeps its tokens. */
+  private async grant(run: () => Promise<oauth.TokenEndpointResponse>): Promise<oauth.TokenEndpointResponse> {
     const result = await withNonceRetry(run);
     this.accessToken = result.access_token;
     this.refreshToken = result.refresh_token ?? null;
