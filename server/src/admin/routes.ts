@@ -49,6 +49,12 @@ export function adminRoutes(deps: CredentialDeps & { admin: AdminService; deleti
     });
   }
 
+  // Sign out everywhere (also at /api/v1/users/{id}/sessions/revoke-all, for older callers).
+  router.post('/users/:id/sessions/revoke-all', ...admin, async (ctx) => {
+    const actor = { kind: 'user' as const, user: ctx.state.user as User };
+    ctx.body = { revoked: await deps.admin.revokeAll(actor, validate(opaqueIdSchema, ctx.params.id), requestMeta(ctx)) };
+  });
+
   // Owners only: see UserDeletion. The audit entries stay; the person's IPs in them become unreadable.
   router.delete('/users/:id', ...admin, async (ctx) => {
     const actor = { kind: 'user' as const, user: ctx.state.user as User };

@@ -213,6 +213,7 @@ export class PairingService {
       jkt: input.jkt,
       scopes: record.scopes,
       tv: user.tokenVersion,
+      secretVersion: 1,
       createdAt: now,
       sessionExpiresAt: session.absoluteExpiresAt,
     });
@@ -259,7 +260,13 @@ export class PairingService {
       throw error;
     }
     const next = newSecret();
-    const rotated = await this.store.insertRefreshToken({ ...token, _id: this.hasher.hash('refresh', next), parent: hash, createdAt: now });
+    const rotated = await this.store.insertRefreshToken({
+      ...token,
+      _id: this.hasher.hash('refresh', next),
+      parent: hash,
+      secretVersion: (token.secretVersion ?? 1) + 1,
+      createdAt: now,
+    });
     if (!rotated) {
       // Another request rotated this very token a moment ago: two uses of one credential.
       await this.revokePairing(token, 'refresh_token_replayed');

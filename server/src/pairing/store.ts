@@ -50,6 +50,8 @@ export interface RefreshTokenRecord {
   scopes: string[];
   /** The user's tokenVersion at pairing: a bump (revoke-all, disable) kills the chain. */
   tv: number;
+  /** 1 for the token issued at pairing, +1 at every rotation. */
+  secretVersion: number;
   createdAt: Date;
   /** The paired session's absolute end. */
   sessionExpiresAt: Date;
