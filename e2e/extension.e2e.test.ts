@@ -147,6 +147,8 @@ describe.each<BrowserName>(['chromium', 'firefox'])('the extension in %s', (name
       expect(own, JSON.stringify(sessions)).toHaveLength(1);
       expect(own[0]?.kind).toBe('extension');
       expect(sessions.find((session) => session.id === browserSession)?.kind).toBe('browser');
+      // Recent security activity: the pairing just completed is there.
+      expect(await popup.activity()).toContain('pairing.completed');
       return own[0]?.id ?? '';
     });
 

@@ -122,6 +122,11 @@ export class PopupPage {
     }
   }
 
+  /** The audit actions listed under "Recent activity", newest first. */
+  async activity(): Promise<string[]> {
+    return this.page.$$eval('ul#activity > li', (items) => items.map((item) => item.getAttribute('data-action-name') ?? ''));
+  }
+
   async accountEmail(): Promise<string> {
     return this.page.$eval('#account-email', (element) => element.textContent?.trim() ?? '');
   }
