@@ -62,7 +62,7 @@ export type PopupState = z.infer<typeof popupStateSchema>;
 export const accountViewSchema = z.object({
   id: z.string(),
   name: z.string(),
-  email: z.string(),
+  email: z.string().nullable(),
   roles: z.array(z.string()),
   status: userStatusSchema,
 });

@@ -115,7 +115,7 @@ export function mountPopup(app: HTMLElement): void {
         { class: 'account' },
         h('strong', { id: 'account-name' }, data.account.name),
         h('br'),
-        h('span', { id: 'account-email' }, data.account.email),
+        h('span', { id: 'account-email' }, data.account.email ?? 'No verified email'),
       ),
       h('h2', { id: 'sessions-heading' }, 'Sessions'),
       h('ul', { id: 'sessions', 'aria-labelledby': 'sessions-heading' }, ...data.sessions.map(sessionItem)),

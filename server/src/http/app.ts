@@ -37,6 +37,7 @@ import { CsrfTokens } from './csrf.js';
 import { errorHandler } from './error-handler.js';
 import { healthRoutes } from './health.js';
 import { methodGuard } from './method-guard.js';
+import { openApiRoutes } from './openapi.js';
 import { createLimiter, rateLimit } from './rate-limit.js';
 import { requestContext } from './request-context.js';
 import { securityHeaders } from './security-headers.js';
@@ -145,6 +146,7 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
   app.use(corsFor(config.corsOrigins));
 
   const routers: Router<AppState>[] = [
+    openApiRoutes(config.publicOrigin),
     healthRoutes({ redis: deps.redis, db: deps.db, timeoutMs: Math.max(config.REDIS_TIMEOUT_MS, 1000) }),
     webRoutes({ providers, sessions, users, csrf, audit }),
     oidcRoutes({
