@@ -1,10 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fakeBrowser } from 'wxt/testing';
 import { readPopupState } from '../background/handlers.js';
-import { deleteKeyPair } from '../crypto/key-store.js';
-import { forgetDpopHandle } from '../oauth/client.js';
-import { accessTokenStore, backendStore, refreshTokenStore } from '../state/items.js';
-import { dpopPayload, fakeBackend, json, METADATA, ORIGIN, tokenResponse } from '../testing/fake-backend.js';
+import { accessTokenStore, refreshTokenStore } from '../state/items.js';
+import { configuredExtension, dpopPayload, fakeBackend, json, ORIGIN, tokenResponse } from '../testing/fake-backend.js';
 import { fetchAccount, revokeOtherSessions, revokeSession } from './account.js';
 
 const ME = { id: 'u1', name: 'Alice', email: 'alice@example.com', roles: ['user'], status: 'active' };
@@ -30,10 +27,7 @@ const invalidToken = () => json({ error: 'invalid_token' }, 401, { 'www-authenti
 
 describe('API calls with the DPoP-bound access token', () => {
   beforeEach(async () => {
-    fakeBrowser.reset();
-    await deleteKeyPair();
-    forgetDpopHandle();
-    await backendStore.set({ origin: ORIGIN, metadata: METADATA });
+    await configuredExtension();
     await refreshTokenStore.set({ token: 'rt-1', origin: ORIGIN });
     await accessTokenStore.set({ token: 'at-1', origin: ORIGIN, expiresAt: Date.now() + 300_000 });
   });

@@ -1,18 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing';
-import { deleteKeyPair } from '../crypto/key-store.js';
-import { forgetDpopHandle } from '../oauth/client.js';
 import { setTokenExpiryListener } from '../oauth/tokens.js';
-import { backendStore, pairingStore, refreshTokenStore } from '../state/items.js';
-import { fakeBackend, json, METADATA, ORIGIN, tokenResponse } from '../testing/fake-backend.js';
+import { pairingStore, refreshTokenStore } from '../state/items.js';
+import { configuredExtension, fakeBackend, json, ORIGIN, tokenResponse } from '../testing/fake-backend.js';
 import { onAlarm, POLL_ALARM, REFRESH_ALARM, resumeWork, scheduleRefresh, stopPolling } from './scheduler.js';
 
 describe('scheduling that survives a stopped service worker', () => {
   beforeEach(async () => {
-    fakeBrowser.reset();
-    await deleteKeyPair();
-    forgetDpopHandle();
-    await backendStore.set({ origin: ORIGIN, metadata: METADATA });
+    await configuredExtension();
     setTokenExpiryListener(scheduleRefresh);
   });
   afterEach(() => {

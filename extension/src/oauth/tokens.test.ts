@@ -1,17 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fakeBrowser } from 'wxt/testing';
-import { deleteKeyPair } from '../crypto/key-store.js';
-import { accessTokenStore, backendStore, noticeStore, refreshTokenStore } from '../state/items.js';
-import { dpopPayload, fakeBackend, json, METADATA, ORIGIN, tokenResponse } from '../testing/fake-backend.js';
-import { forgetDpopHandle } from './client.js';
+import { accessTokenStore, noticeStore, refreshTokenStore } from '../state/items.js';
+import { configuredExtension, dpopPayload, fakeBackend, json, ORIGIN, tokenResponse } from '../testing/fake-backend.js';
 import { getAccessToken } from './tokens.js';
 
 describe('getAccessToken', () => {
   beforeEach(async () => {
-    fakeBrowser.reset();
-    await deleteKeyPair();
-    forgetDpopHandle();
-    await backendStore.set({ origin: ORIGIN, metadata: METADATA });
+    await configuredExtension();
     await refreshTokenStore.set({ token: 'rt-1', origin: ORIGIN });
   });
   afterEach(() => vi.unstubAllGlobals());

@@ -3,10 +3,9 @@ import * as oauth from 'oauth4webapi';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing';
 import { readPopupState } from '../background/handlers.js';
-import { deleteKeyPair, loadOrCreateKeyPair } from '../crypto/key-store.js';
-import { forgetDpopHandle } from '../oauth/client.js';
-import { accessTokenStore, backendStore, noticeStore, pairingStore, refreshTokenStore } from '../state/items.js';
-import { dpopPayload, fakeBackend, json, METADATA, ORIGIN, tokenResponse } from '../testing/fake-backend.js';
+import { loadOrCreateKeyPair } from '../crypto/key-store.js';
+import { accessTokenStore, noticeStore, pairingStore, refreshTokenStore } from '../state/items.js';
+import { configuredExtension, dpopPayload, fakeBackend, json, ORIGIN, tokenResponse } from '../testing/fake-backend.js';
 import { cancelPairing, pollPairing, startPairing } from './pairing.js';
 
 const DEVICE = {
@@ -20,10 +19,7 @@ const DEVICE = {
 
 describe('pairing (device authorization grant with DPoP)', () => {
   beforeEach(async () => {
-    fakeBrowser.reset();
-    await deleteKeyPair();
-    forgetDpopHandle();
-    await backendStore.set({ origin: ORIGIN, metadata: METADATA });
+    await configuredExtension();
   });
   afterEach(() => vi.unstubAllGlobals());
 

@@ -1,4 +1,8 @@
 import { vi } from 'vitest';
+import { fakeBrowser } from 'wxt/testing';
+import { deleteKeyPair } from '../crypto/key-store.js';
+import { forgetDpopHandle } from '../oauth/client.js';
+import { backendStore } from '../state/items.js';
 
 /**
  * A scripted stand-in for the backend's HTTP answers, for unit tests only (the real server is
@@ -80,4 +84,12 @@ export function dpopPayload(request: RecordedRequest): Record<string, unknown> {
   if (!proof) throw new Error(`no DPoP proof on ${request.method} ${request.url}`);
   const [, payload = ''] = proof.split('.');
   return JSON.parse(atob(payload.replaceAll('-', '+').replaceAll('_', '/'))) as Record<string, unknown>;
+}
+
+/** A fresh extension (fake browser storage, no key, no DPoP handle) configured for ORIGIN. */
+export async function configuredExtension(): Promise<void> {
+  fakeBrowser.reset();
+  await deleteKeyPair();
+  forgetDpopHandle();
+  await backendStore.set({ origin: ORIGIN, metadata: METADATA });
 }
