@@ -15,6 +15,8 @@ import type { PairingRecord, PairingStore, RefreshTokenRecord } from './store.js
 /** A paired session ends a year after pairing, and after 30 days without a single refresh. */
 const PAIRED_SESSION_LIFETIME_MS = 365 * 86_400_000;
 const PAIRED_IDLE_MS = 30 * 86_400_000;
+/** How often an exchange may write the paired session's lastSeen (DESIGN.md: once a minute). */
+const LAST_SEEN_EVERY_MS = 60_000;
 
 export interface DeviceAuthorization {
   device_code: string;
@@ -241,13 +243,9 @@ export class PairingService {
   async refresh(input: { refreshToken: string; clientId: string; jkt: string }, meta: RequestMeta): Promise<TokenResponse> {
     const client = this.clients.get(input.clientId);
     const hash = this.hasher.hash('refresh', input.refreshToken);
-    const { token, successor } = await this.store.refreshFamily(hash);
+    const token = await this.store.refreshToken(hash);
     if (!token || token.clientId !== client.id) throw await this.exchangeFailed(meta, 'unknown_refresh_token', client.id);
     if (token.jkt !== input.jkt) throw await this.exchangeFailed(meta, 'wrong_key', client.id, token);
-    if (successor) {
-      await this.revokePairing(token, 'refresh_token_replayed');
-      throw await this.exchangeFailed(meta, 'refresh_token_replayed', client.id, token);
-    }
     const now = this.deps.clock.now();
     if (token.sessionExpiresAt <= now || now.getTime() - token.createdAt.getTime() > PAIRED_IDLE_MS)
       throw await this.exchangeFailed(meta, 'pairing_expired', client.id, token);
@@ -268,11 +266,14 @@ export class PairingService {
       createdAt: now,
     });
     if (!rotated) {
-      // Another request rotated this very token a moment ago: two uses of one credential.
+      // This token already has a successor: it was rotated before (a moment or a month ago), so
+      // this is a second use of one credential — a replay, or a race between two holders.
       await this.revokePairing(token, 'refresh_token_replayed');
       throw await this.exchangeFailed(meta, 'refresh_token_replayed', client.id, token);
     }
-    await this.sessions.store.touch(token.sessionId, now, PAIRED_SESSION_LIFETIME_MS, 60_000);
+    // lastSeen at most once a minute: the presented token's creation is when the client was last seen.
+    if (now.getTime() - token.createdAt.getTime() >= LAST_SEEN_EVERY_MS)
+      await this.sessions.store.touch(token.sessionId, now, PAIRED_SESSION_LIFETIME_MS, LAST_SEEN_EVERY_MS);
     return this.tokenResponse(token.userId, token.tv, token.sessionId, client.id, token.jkt, token.scopes, next);
   }
 
@@ -293,7 +294,7 @@ export class PairingService {
 
   /** RFC 7009 for a refresh token: ends the pairing. Unknown tokens are ignored (200 either way). */
   async revokeRefreshToken(refreshToken: string, clientId: string | undefined): Promise<boolean> {
-    const { token } = await this.store.refreshFamily(this.hasher.hash('refresh', refreshToken));
+    const token = await this.store.refreshToken(this.hasher.hash('refresh', refreshToken));
     if (!token || (clientId !== undefined && token.clientId !== clientId)) return false;
     await this.revokePairing(token, 'client_disconnected');
     return true;

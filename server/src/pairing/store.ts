@@ -37,7 +37,8 @@ export interface PairingRecord {
  * A refresh token (the paired credential), by its keyed hash. Rotation inserts the successor
  * with `parent` set to the token it replaces; the unique index on `parent` makes that insert
  * the one atomic claim (FerretDB v1 does not make guarded updates atomic, unique inserts it
- * does), and a token that already has a child is an old one being replayed (SECURITY.md P8).
+ * does): a token that already has a child cannot get another, so presenting an old one is
+ * recognised as a replay by the refused insert (SECURITY.md P8), with no extra read.
  */
 export interface RefreshTokenRecord {
   _id: string;
@@ -97,18 +98,9 @@ export class PairingStore {
     return guardStore(() => this.pairings.updateOne({ _id: pairingId }, { $set: update }));
   }
 
-  /** The refresh token with this hash and, if it was rotated, its successor — one query. */
-  async refreshFamily(hash: string): Promise<{ token: RefreshTokenRecord | null; successor: RefreshTokenRecord | null }> {
-    const found = await guardStore(() =>
-      this.refreshTokens
-        .find({ $or: [{ _id: hash }, { parent: hash }] })
-        .limit(2)
-        .toArray(),
-    );
-    return {
-      token: found.find((record) => record._id === hash) ?? null,
-      successor: found.find((record) => record.parent === hash) ?? null,
-    };
+  /** The refresh token with this hash: one point read by primary key. */
+  refreshToken(hash: string): Promise<RefreshTokenRecord | null> {
+    return guardStore(() => this.refreshTokens.findOne({ _id: hash }));
   }
 
   /** Inserts a refresh token; false when its parent already has a successor (rotation lost the race). */
