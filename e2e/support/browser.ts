@@ -5,21 +5,19 @@ import puppeteer, { type Browser } from 'puppeteer-core';
  * Debian's Chromium, headless, as BROWSER-E2E.md describes: --no-sandbox because the tests
  * run as root, and no background networking (this machine's network is closed).
  */
+/** Flags for headless Chromium as root in a sandbox-less container, quiet on the network. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 export function launchChromium(executablePath: string): Promise<Browser> {
-  return puppeteer.launch({
-    executablePath,
-    headless: true,
-    pipe: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  return puppeteer.launch({ executablePath, headless: true, pipe: true, args: CHROMIUM_ARGS });
 }
 
 /**

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import puppeteer, { type Browser, type Page, type Target } from 'puppeteer-core';
+import { CHROMIUM_ARGS } from './browser.js';
 
 export type BrowserName = 'chromium' | 'firefox';
 
@@ -44,16 +45,6 @@ export interface ExtensionBrowser {
   openExtensionPage(path: string): Promise<Page>;
   close(): Promise<void>;
 }
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** Launches `name` headless and installs the unpacked extension in `dir` (a build:test output). */
 export async function launchExtensionBrowser(name: BrowserName, dir: string): Promise<ExtensionBrowser> {

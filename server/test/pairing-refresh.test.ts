@@ -27,6 +27,10 @@ import {
 
 let t: ListeningApp;
 
+/** RFC 7009 revocation, form-encoded, as any client sends it. */
+const revoke = (fields: Record<string, string>) =>
+  rawRequest(t.origin, 'POST', '/oauth/revoke', { 'Content-Type': 'application/x-www-form-urlencoded' }, form(fields));
+
 beforeAll(async () => {
   t = await createListeningApp({ DEVICE_POLL_INTERVAL_SECONDS: '1', PAIRING_STARTS_PER_MINUTE: '1000' });
 });
@@ -161,8 +165,6 @@ describe('P8 an old refresh token replayed after rotation revokes the whole pair
 describe('ending a pairing', () => {
   it('POST /oauth/revoke with the refresh token ends the session (200); unknown tokens get 200 too', async () => {
     const { paired } = await freshPairing();
-    const revoke = (fields: Record<string, string>) =>
-      rawRequest(t.origin, 'POST', '/oauth/revoke', { 'Content-Type': 'application/x-www-form-urlencoded' }, form(fields));
 
     const unknown = await revoke({ token: 'not-a-real-token', token_type_hint: 'refresh_token', client_id: 'gatehouse-cli' });
     expect(unknown.status).toBe(200);
@@ -180,13 +182,7 @@ describe('ending a pairing', () => {
 
   it('POST /oauth/revoke naming another client does not end this client’s pairing (RFC 7009 §2.1)', async () => {
     const { paired } = await freshPairing();
-    const response = await rawRequest(
-      t.origin,
-      'POST',
-      '/oauth/revoke',
-      { 'Content-Type': 'application/x-www-form-urlencoded' },
-      form({ token: paired.refreshToken, client_id: 'gatehouse-extension' }),
-    );
+    const response = await revoke({ token: paired.refreshToken, client_id: 'gatehouse-extension' });
     expect(response.status).toBe(200);
     await paired.device.refresh();
     expect((await paired.device.call('GET', '/api/v1/me')).status).toBe(200);
@@ -318,13 +314,7 @@ describe('more ways a pairing must not be usable', () => {
 
   it('the paired access token revoked with RFC 7009 → 401 at /api/v1/me; the refresh token still gets a new one', async () => {
     const { paired } = await freshPairing();
-    const response = await rawRequest(
-      t.origin,
-      'POST',
-      '/oauth/revoke',
-      { 'Content-Type': 'application/x-www-form-urlencoded' },
-      form({ token: paired.accessToken, token_type_hint: 'access_token' }),
-    );
+    const response = await revoke({ token: paired.accessToken, token_type_hint: 'access_token' });
     expect(response.status).toBe(200);
     expect((await paired.device.call('GET', '/api/v1/me', paired.accessToken)).status).toBe(401);
     await paired.device.refresh();

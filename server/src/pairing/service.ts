@@ -314,32 +314,22 @@ export class PairingService {
 
   /** Re-pairing the same client key replaces its earlier pairings of this account. */
   private async replaceEarlierPairings(userId: string, clientId: string, jkt: string, keepSessionId: string): Promise<void> {
-    const earlier = await this.sessions.store.sessions
-      .find({ userId, kind: 'extension', clientId, jkt, revokedAt: null, _id: { $ne: keepSessionId } }, { projection: { _id: 1 } })
-      .toArray()
-      .catch(() => []);
-    if (earlier.length > 0)
-      await this.sessions.revokeMany(
-        userId,
-        earlier.map((session) => session._id),
-        'replaced_by_new_pairing',
-      );
+    try {
+      const earlier = await this.sessions.store.findUnrevoked({ userId, pairedWith: { clientId, jkt } }, ['extension']);
+      const ids = earlier.map((session) => session._id).filter((id) => id !== keepSessionId);
+      await this.sessions.revokeMany(userId, ids, 'replaced_by_new_pairing');
+    } catch (error) {
+      // The new pairing is issued already; the old one stays listed and revocable by hand.
+      this.deps.log.warn({ err: error }, 'pairing.replace_failed');
+    }
   }
 
   /** RFC 8628 §3.5: a client polling faster than the interval gets `slow_down`. Fails closed. */
   private async enforceInterval(pairingId: string): Promise<void> {
     const { redis, config } = this.deps;
-    const health = redisHealth(redis);
-    if (!health.available) throw new AppError('DEPENDENCY_UNAVAILABLE');
-    let first: string | null;
-    try {
-      // A little slack for network jitter; an honest client waits the full interval.
-      const windowMs = Math.max(500, config.DEVICE_POLL_INTERVAL_SECONDS * 1000 - 500);
-      first = await redis.set(`poll:${pairingId}`, '1', 'PX', windowMs, 'NX');
-    } catch (error) {
-      health.failed();
-      throw new AppError('DEPENDENCY_UNAVAILABLE', { cause: error });
-    }
+    // A little slack for network jitter; an honest client waits the full interval.
+    const windowMs = Math.max(500, config.DEVICE_POLL_INTERVAL_SECONDS * 1000 - 500);
+    const first = await redisHealth(redis).failClosed(() => redis.set(`poll:${pairingId}`, '1', 'PX', windowMs, 'NX'));
     if (first !== 'OK') throw new AppError('SLOW_DOWN');
   }
 

@@ -76,13 +76,17 @@ export class SessionStore {
 
   /**
    * Ids and owners of the sessions not yet revoked that match: by the provider's `sid` of
-   * the sign-in (back-channel logout) or by user, limited to the given kinds.
+   * the sign-in (back-channel logout) or by user — optionally only those paired by one client
+   * key — limited to the given kinds.
    */
   findUnrevoked(
-    match: { providerId: string; upstreamSid: string } | { userId: string },
+    match: { providerId: string; upstreamSid: string } | { userId: string; pairedWith?: { clientId: string; jkt: string } },
     kinds: readonly SessionKind[],
   ): Promise<Pick<SessionRecord, '_id' | 'userId'>[]> {
-    const filter = 'userId' in match ? { userId: match.userId } : { providerId: match.providerId, upstreamSid: match.upstreamSid };
+    const filter =
+      'userId' in match
+        ? { userId: match.userId, ...(match.pairedWith ?? {}) }
+        : { providerId: match.providerId, upstreamSid: match.upstreamSid };
     return guardStore(() =>
       this.sessions
         .find({ ...filter, revokedAt: null, kind: { $in: [...kinds] } }, { projection: { _id: 1, userId: 1 } })

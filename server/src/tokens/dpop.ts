@@ -130,15 +130,7 @@ export class DpopVerifier {
   }
 
   private async claimOnce({ key, ttlSeconds }: OnceKey): Promise<void> {
-    const health = redisHealth(this.redis);
-    if (!health.available) throw new AppError('DEPENDENCY_UNAVAILABLE');
-    let fresh: string | null;
-    try {
-      fresh = await this.redis.set(key, '1', 'EX', ttlSeconds, 'NX');
-    } catch (error) {
-      health.failed();
-      throw new AppError('DEPENDENCY_UNAVAILABLE', { cause: error });
-    }
+    const fresh = await redisHealth(this.redis).failClosed(() => this.redis.set(key, '1', 'EX', ttlSeconds, 'NX'));
     if (fresh !== 'OK') throw proofError('replayed proof');
   }
 
