@@ -8,12 +8,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const dataDir = join(repo, '.stack');
-const say = (line) => console.log(`gatehouse: ${line}`);
 const env = process.env;
+// GATEHOUSE_STACK_DIR: another data folder, so a test can start a second stack beside yours.
+const dataDir = env.GATEHOUSE_STACK_DIR ?? join(repo, '.stack');
+const say = (line) => console.log(`gatehouse: ${line}`);
 const port = (name, fallback) => Number(env[name] ?? fallback);
 const PORT = port('PORT', 3000);
-const publicUrl = `http://localhost:${PORT}`;
+// The URL people use is the one the backend builds its redirect URIs from, so the dev IdP must
+// register exactly that one: a PUBLIC_URL of your own (a proxy, another host name) works too.
+const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${PORT}`).replace(/\/+$/, '');
+// Health is asked of the listener itself, which a PUBLIC_URL behind a proxy may not reach.
+const localUrl = `http://${(env.HOST ?? '127.0.0.1').replace(/^::$|^0\.0\.0\.0$/, '127.0.0.1')}:${PORT}`;
 
 // (a) npm writes node_modules/.package-lock.json last, so it is older than the lockfile
 // exactly when the lockfile changed since the last install.
@@ -45,20 +50,33 @@ function devSecrets() {
   return secrets;
 }
 
+/**
+ * What the `gatehouse` command needs to reach this stack, so that it works from the checkout
+ * without exporting anything (server/bin/dev-stack-env.mjs reads it). Rewritten at every start:
+ * the ports may change. Mode 600, like the secrets it repeats.
+ */
+function writeCliSettings(backendEnv) {
+  const keys = ['MONGODB_URL', 'REDIS_URL', 'REDIS_KEY_PREFIX', 'MASTER_KEY', 'SECRET_KEY', 'PUBLIC_URL'];
+  const settings = Object.fromEntries(keys.filter((k) => backendEnv[k] !== undefined).map((k) => [k, backendEnv[k]]));
+  const file = join(dataDir, 'dev-env.json');
+  writeFileSync(file, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+}
+
 async function waitForHealth(backend, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (backend.exitCode !== null || backend.signalCode !== null) {
       throw new Error(`the backend exited (${backend.exitCode ?? backend.signalCode}) before /healthz answered`);
     }
-    const ok = await fetch(`${publicUrl}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
+    const ok = await fetch(`${localUrl}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
       (r) => r.ok,
       () => false,
     );
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`${publicUrl}/healthz did not answer 200 within ${timeoutMs / 1000} s`);
+  throw new Error(`${localUrl}/healthz did not answer 200 within ${timeoutMs / 1000} s`);
 }
 
 function printReady(stack, backendEnv) {
@@ -72,6 +90,7 @@ function printReady(stack, backendEnv) {
                 (delete .stack/ to start over; logs in .stack/logs/)
   Demo users    alice@example.com / alice-password   (group admins → Gatehouse admin)
                 bob@example.com   / bob-password     (group staff)
+  Admin command npm run gatehouse -- users list   (reads this stack's settings from ${join(dataDir, 'dev-env.json')})
   First run     FIRST_RUN_PASSWORD=${pw}
                 open ${publicUrl}/setup, or:
                 curl -X POST ${publicUrl}/api/v1/setup \\
@@ -132,6 +151,7 @@ async function main() {
     OIDC_DEV_ADMIN_GROUPS: 'admins',
     ...env,
   };
+  writeCliSettings(backendEnv);
   const backend = spawn(process.execPath, ['--import', 'tsx', '--conditions=gatehouse-source', 'server/src/main.ts'], {
     cwd: repo,
     env: backendEnv,
