@@ -31,7 +31,13 @@ function catalogue(): Map<string, string[]> {
     const cells = line.split('|').map((cell) => cell.trim());
     const id = cells[1] ?? '';
     if (!CASE_ID.test(id)) continue;
-    rows.set(id, (cells.at(-2) ?? '').split(',').map((name) => name.trim()).filter(Boolean));
+    rows.set(
+      id,
+      (cells.at(-2) ?? '')
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    );
   }
   return rows;
 }
