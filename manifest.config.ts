@@ -5,6 +5,8 @@
 
 /** The local backends a development or test build may talk to without asking. */
 export const LOCAL_HOST_PATTERNS = ['http://localhost/*', 'http://127.0.0.1/*'];
+/** The e2e deployment's https name (e2e/support/production.ts), held by the test build only. */
+const TEST_HOST_PATTERNS = [...LOCAL_HOST_PATTERNS, 'https://gatehouse.test/*'];
 
 export const manifest = {
   name: 'Gatehouse',
@@ -35,6 +37,6 @@ export function manifestFor(options: { test: boolean; browser: string }) {
   return {
     ...common,
     ...(options.browser === 'firefox' ? { browser_specific_settings } : {}),
-    ...(options.test ? { name: 'Gatehouse (test build)', host_permissions: [...LOCAL_HOST_PATTERNS] } : {}),
+    ...(options.test ? { name: 'Gatehouse (test build)', host_permissions: TEST_HOST_PATTERNS } : {}),
   };
 }

@@ -6,8 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { reexecUnderSupportedNode } from './runtime.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
+// The stack runs on the supported LTS (scripts/runtime.mjs), installed first where it is missing.
+await reexecUnderSupportedNode(fileURLToPath(import.meta.url));
 const env = process.env;
 // GATEHOUSE_STACK_DIR: another data folder, so a test can start a second stack beside yours.
 const dataDir = env.GATEHOUSE_STACK_DIR ?? join(repo, '.stack');

@@ -9,8 +9,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { reexecUnderSupportedNode } from './runtime.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+// The suite runs on the supported LTS (scripts/runtime.mjs), installed first where it is missing.
+await reexecUnderSupportedNode(fileURLToPath(import.meta.url));
+process.stdout.write(`Node ${process.versions.node}\n`);
 const run = (command, args, extra = {}) => {
   process.stdout.write(`\n▶ ${command} ${args.join(' ')}\n`);
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...extra });

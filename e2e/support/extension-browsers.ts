@@ -55,6 +55,8 @@ async function launchChromiumWithExtension(dir: string): Promise<ExtensionBrowse
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
+    // The e2e deployment serves https with a throw-away CA (support/production.ts).
+    acceptInsecureCerts: true,
     pipe: true,
     // Install explicitly below: `enableExtensions: [dir]` does not wait for the install.
     enableExtensions: true,
@@ -87,6 +89,8 @@ async function launchFirefoxWithExtension(dir: string): Promise<ExtensionBrowser
     browser: 'firefox',
     executablePath: FIREFOX_ESR,
     headless: true,
+    // The e2e deployment serves https with a throw-away CA (support/production.ts).
+    acceptInsecureCerts: true,
     // Lets a test tab navigate to moz-extension:// pages; only ever on a throw-away profile.
     args: ['--remote-allow-system-access'],
     extraPrefsFirefox: {

@@ -1,5 +1,5 @@
 // The extension's test build (`npm run -w extension build:test`): the same code as the release
-// build, plus host permissions for http://localhost/* so no permission prompt is needed.
+// build, plus host permissions for the local and e2e hosts so no permission prompt is needed.
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 // The e2e stack: real Redis, FerretDB and development IdP (scripts/stack), the real backend
-// process (server/src/main.ts) on a free port, Debian's Chromium and Firefox ESR (installed when
+// built and started as in production (./production.ts) behind a TLS proxy, Debian's Chromium and Firefox ESR (installed when
 // missing; Puppeteer never downloads a browser) and the extension's test build.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +11,15 @@ import type { TestProject } from 'vitest/node';
 import { aptInstall, freePort, startStack } from '../../scripts/stack/index.mjs';
 import { CHROMIUM, extensionOrigin, FIREFOX_ESR } from './extension-browsers.js';
 import { buildTestExtension, type TestExtensionBuild } from './extension-build.js';
+import {
+  BACKEND_HOST,
+  IDP_HOST,
+  installBuiltServer,
+  makeCertificates,
+  resolveTestHosts,
+  spawnBuiltServer,
+  startTlsProxy,
+} from './production.js';
 
 export interface E2eStack {
   backendUrl: string;
@@ -43,33 +52,42 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const artifacts = join(repo, 'e2e', 'artifacts');
   mkdirSync(artifacts, { recursive: true });
   const extension = await buildTestExtension(log, join(artifacts, 'extension-build.log'));
+  // Production as it runs (docs/deployment.md): the built server, behind a TLS proxy.
+  resolveTestHosts();
+  const tls = makeCertificates(dataDir);
+  const proxyPort = await freePort();
   const port = await freePort();
-  const backendUrl = `http://localhost:${port}`;
+  const backendUrl = `https://${BACKEND_HOST}:${proxyPort}`;
   const clientSecret = randomBytes(24).toString('base64url');
+  const install = installBuiltServer(join(dataDir, 'app'), log);
   const stack = await startStack({
     dataDir,
     persistent: false,
     ports: {},
-    idp: { clients: [{ client_id: 'gatehouse-e2e', client_secret: clientSecret, redirect_uris: [`${backendUrl}/auth/dev/callback`] }] },
+    idp: {
+      issuer: `https://${IDP_HOST}:${proxyPort}`,
+      clients: [{ client_id: 'gatehouse-e2e', client_secret: clientSecret, redirect_uris: [`${backendUrl}/auth/dev/callback`] }],
+    },
     log,
   });
+  const proxy = await startTlsProxy(proxyPort, tls, { [BACKEND_HOST]: port, [IDP_HOST]: stack.idp?.port ?? 0 });
   const serverLog = join(artifacts, 'server.log');
   const out = openSync(serverLog, 'w');
   let backend: ChildProcess | undefined;
   try {
-    backend = spawn(process.execPath, ['--import', 'tsx', '--conditions=gatehouse-source', 'server/src/main.ts'], {
-      cwd: repo,
-      stdio: ['ignore', out, out],
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
+    backend = spawnBuiltServer(
+      install,
+      {
         PORT: String(port),
         PUBLIC_URL: backendUrl,
+        TRUST_PROXY_HOPS: '1',
+        // The throw-away CA of the proxy, for the server's own calls to the IdP.
+        NODE_EXTRA_CA_CERTS: tls.caFile,
         MONGODB_URL: `${stack.mongoUrl}/e2e`,
         REDIS_URL: stack.redisUrl,
         MASTER_KEY: randomBytes(32).toString('base64url'),
         OIDC_PROVIDERS: 'dev',
-        OIDC_DEV_ISSUER: stack.idpIssuer,
+        OIDC_DEV_ISSUER: stack.idpIssuer ?? '',
         OIDC_DEV_CLIENT_ID: 'gatehouse-e2e',
         OIDC_DEV_CLIENT_SECRET: clientSecret,
         OIDC_DEV_NAME: 'Development IdP',
@@ -78,16 +96,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
         // The test extension calls the API from its own origin in each browser.
         CORS_ORIGINS: [extensionOrigin('chromium', extension.chromium), extensionOrigin('firefox', extension.firefox)].join(','),
       },
-    });
+      out,
+    );
     stack.track(backend);
-    await waitUntilReady(`${backendUrl}/readyz`, backend);
+    await waitUntilReady(`http://127.0.0.1:${port}/readyz`, backend);
   } catch (error) {
+    proxy.close();
     await stack.stop();
     throw error;
   }
   project.provide('e2e', { backendUrl, chromium: CHROMIUM, artifacts, serverLog, extension });
   return async () => {
     backend?.kill('SIGTERM');
+    proxy.closeAllConnections();
+    proxy.close();
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };

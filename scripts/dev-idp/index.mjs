@@ -126,6 +126,9 @@ export async function createDevIdp({ port = 0, issuer, clients, accounts = DEMO_
     // Loaded here, not at the top: tests import this module for signInAtDevIdp alone.
     const { default: Provider } = await import('oidc-provider');
     const provider = new Provider(idpIssuer, configuration({ clients, accounts, keysDir }));
+    // An https issuer means a TLS-terminating proxy in front (the e2e production set-up): trust
+    // its X-Forwarded-Proto, so cookies are Secure and URLs say https.
+    if (new URL(idpIssuer).protocol === 'https:') provider.proxy = true;
     provider.use(interactionRoutes(provider, accounts));
     handler = provider.callback();
     return { issuer: idpIssuer, port: actualPort, provider, close };
