@@ -7,6 +7,7 @@ import { createApp } from '../http/app.js';
 import { createLogger } from '../log/index.js';
 import { connectMongo, createRedis, ensureIndexes, redisReady } from '../store/index.js';
 import { runAuditCommand } from './audit.js';
+import { runDoctor } from './doctor.js';
 import { runKeysCommand } from './keys.js';
 import { runUsersCommand } from './users.js';
 
@@ -28,6 +29,7 @@ const USAGE = `usage: gatehouse <command>
   audit export --since <ISO date> [--format jsonl|csv]
                             entries since the date, IPs still encrypted
   audit prune               delete sealed entries older than AUDIT_RETENTION_DAYS, keeping a checkpoint
+  doctor                    check this deployment against the go-live checklist (docs/deployment.md); exit 1 on a failure
 
 The environment is the server's (MONGODB_URL, REDIS_URL, MASTER_KEY, …).`;
 
@@ -63,6 +65,14 @@ async function main(argv: string[]): Promise<number> {
       const app = await createApp(deps);
       try {
         ({ lines } = await runUsersCommand(app.services, rest));
+      } finally {
+        app.close();
+      }
+    } else if (area === 'doctor') {
+      const app = await createApp(deps);
+      try {
+        const { keyring, setup } = app.services;
+        ({ lines, code } = await runDoctor({ config, env: process.env, db, redis, keyring, setupComplete: () => setup.isComplete() }));
       } finally {
         app.close();
       }
