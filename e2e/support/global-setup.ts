@@ -1,7 +1,8 @@
 // The e2e stack: real Redis, FerretDB and development IdP (scripts/stack), the real backend
-// built and started as in production (./production.ts) behind a TLS proxy, Debian's Chromium and Firefox ESR (installed when
-// missing; Puppeteer never downloads a browser) and the extension's test build.
-import { type ChildProcess, spawn } from 'node:child_process';
+// built and started as in production (./production.ts) behind a TLS proxy, Debian's Chromium
+// and Firefox ESR (installed when missing; Puppeteer never downloads a browser) and the
+// extension's test build.
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
