@@ -65,7 +65,7 @@ async function main() {
     // Mint tokens with the same keyring, through the services (not timed).
     const config = loadConfig(env);
     const log = createLogger('warn');
-    const redis = createRedis(config.REDIS_URL, { timeoutMs: 1000, keyPrefix: config.REDIS_KEY_PREFIX });
+    const redis = createRedis(config.redis, { timeoutMs: 1000, keyPrefix: config.REDIS_KEY_PREFIX });
     await redisReady(redis, 5000);
     const mongo = await connectMongo(config.MONGODB_URL, 2000);
     await ensureIndexes(mongo.db);

@@ -20,7 +20,7 @@ async function main() {
   const log = createLogger(config.LOG_LEVEL);
   for (const warning of config.warnings) log.warn({ warning }, 'config.unsafe_value');
 
-  const redis = createRedis(config.REDIS_URL, { timeoutMs: config.REDIS_TIMEOUT_MS, keyPrefix: config.REDIS_KEY_PREFIX });
+  const redis = createRedis(config.redis, { timeoutMs: config.REDIS_TIMEOUT_MS, keyPrefix: config.REDIS_KEY_PREFIX });
   redis.on('error', (error) => log.warn({ err: { message: error.message } }, 'redis.error'));
   const { client: mongo, db } = await connectMongo(config.MONGODB_URL, config.MONGODB_TIMEOUT_MS);
   await ensureIndexes(db);

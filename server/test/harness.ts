@@ -98,7 +98,7 @@ export async function createTestApp(env: Record<string, string | undefined> = {}
   });
   const logLines: string[] = [];
   const log = createLogger(config.LOG_LEVEL, { write: (line: string) => void logLines.push(line) });
-  const redis = createRedis(config.REDIS_URL, { timeoutMs: config.REDIS_TIMEOUT_MS, keyPrefix: config.REDIS_KEY_PREFIX });
+  const redis = createRedis(config.redis, { timeoutMs: config.REDIS_TIMEOUT_MS, keyPrefix: config.REDIS_KEY_PREFIX });
   redis.on('error', () => undefined);
   await redisReady(redis, 5000);
   const mongo = options.mongo ?? (await connectMongo(config.MONGODB_URL, config.MONGODB_TIMEOUT_MS));

@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig(process.env);
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
-  const redis = createRedis(config.REDIS_URL, { timeoutMs: config.REDIS_TIMEOUT_MS, keyPrefix: config.REDIS_KEY_PREFIX });
+  const redis = createRedis(config.redis, { timeoutMs: config.REDIS_TIMEOUT_MS, keyPrefix: config.REDIS_KEY_PREFIX });
   redis.on('error', () => undefined);
   const { client, db } = await connectMongo(config.MONGODB_URL, config.MONGODB_TIMEOUT_MS);
   try {

@@ -1,5 +1,7 @@
 import { SCOPE_NAMES, type Scope } from '@gatehouse/shared';
 import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { loadRedisTopology, type RedisTopology } from './redis.js';
 import { type Env, envSchema, type ProviderConfig, providerSchema, type TransmitterConfig, transmitterSchema } from './schema.js';
 
 /** The validated, frozen configuration every part of the server receives. */
@@ -21,24 +23,17 @@ export interface Config
   readonly providers: readonly ProviderConfig[];
   /** Shared Signals transmitters whose security events are received. */
   readonly ssfTransmitters: readonly TransmitterConfig[];
+  /** One Redis, Sentinel or Cluster, from the REDIS_* variables. */
+  readonly redis: RedisTopology;
   /** Warnings about values that are tolerated outside production; logged at boot. */
   readonly warnings: readonly string[];
 }
 
+export { ConfigError };
+
 export interface OAuthClientConfig {
   id: string;
   scopes: readonly Scope[];
-}
-
-/** Thrown at boot when the environment is not acceptable; names the variable. */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-    this.name = 'ConfigError';
-  }
 }
 
 const MIN_SECRET_BYTES = 32;
@@ -107,6 +102,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   if (new Set(oauthClients.map((client) => client.id)).size !== oauthClients.length)
     throw new ConfigError('OAUTH_CLIENTS', 'a client id is listed twice');
 
+  const redis = loadRedisTopology(env);
   const providers = splitList(env.OIDC_PROVIDERS).map((id) => loadProvider(id, source, check));
   const ssfTransmitters = splitList(env.SSF_TRANSMITTERS).map((id) => loadTransmitter(id, source, publicUrl.origin, check));
   if (new Set(ssfTransmitters.map((transmitter) => transmitter.id)).size !== ssfTransmitters.length)
@@ -132,6 +128,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     oauthClients,
     providers,
     ssfTransmitters,
+    redis,
     warnings,
   });
 }

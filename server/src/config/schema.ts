@@ -35,6 +35,29 @@ export const envSchema = z.object({
   REDIS_TIMEOUT_MS: seconds(50, 10_000)
     .default(500)
     .describe('Redis command timeout in milliseconds; a slower answer counts as Redis being down.'),
+  REDIS_SENTINELS: z
+    .string()
+    .default('')
+    .describe(
+      'Comma-separated `host:port` of Redis Sentinels; set with REDIS_SENTINEL_MASTER to follow the master they name. REDIS_URL then only gives the password and database.',
+    ),
+  REDIS_SENTINEL_MASTER: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{0,64}$/)
+    .default('')
+    .describe('The master name the Sentinels monitor.'),
+  REDIS_SENTINEL_PASSWORD: z.string().optional().describe('Password of the Sentinels themselves, when they need one.'),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .default('')
+    .describe(
+      'Comma-separated `host:port` seed nodes of a Redis Cluster. REDIS_URL then only gives the password. Every Gatehouse key carries one hash tag, so they share a slot.',
+    ),
+  REDIS_WAIT_REPLICAS: seconds(0, 10)
+    .optional()
+    .describe(
+      'How many replicas must acknowledge a revocation before the call returns (Redis WAIT), so a failover cannot lose it. Default: 1 with Sentinel or Cluster, 0 otherwise.',
+    ),
   MASTER_KEY: z
     .string()
     .optional()

@@ -73,7 +73,14 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
     ? await Keyring.fromSecret(config.secretKey, log)
     : await Keyring.open(new KeyStore(deps.db, config.masterKey), deps.clock, config.KEYRING_REFRESH_SECONDS * 1000);
   const issuer = new TokenIssuer(keyring, config.publicOrigin, deps.clock);
-  const revocation = new RevocationState(deps.db, deps.redis, deps.clock, log, invalidationChannel(config.REDIS_KEY_PREFIX));
+  const revocation = new RevocationState(
+    deps.db,
+    deps.redis,
+    deps.clock,
+    log,
+    invalidationChannel(config.REDIS_KEY_PREFIX),
+    config.redis.waitReplicas,
+  );
   const authenticator = new Authenticator(issuer, revocation);
   const users = new UserStore(deps.db);
   const sessions = new SessionService(deps, users, issuer, authenticator, revocation);

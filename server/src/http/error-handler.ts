@@ -44,6 +44,8 @@ export function errorHandler(renderHtml: HtmlErrorRenderer): Step {
         }
       }
       for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);
+      // A store that is down or failing over (docs/redis.md) is worth retrying in a moment.
+      if (error.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', '1');
       ctx.status = error.status;
       ctx.set('Cache-Control', 'no-store');
       if (ctx.state.htmlErrors && ctx.accepts('html', 'json') === 'html') {

@@ -1,6 +1,6 @@
 /** MongoDB and Redis clients, collection names and indexes. */
 export { COLLECTIONS, ensureIndexes } from './collections.js';
 export { connectMongo } from './mongo.js';
-export { createRedis, redisReady } from './redis.js';
+export { createRedis, duplicateForSubscribe, isCluster, type RedisClientOptions, redisReady, scanKeys, waitForReplicas } from './redis.js';
 export { RedisHealth, redisHealth } from './redis-health.js';
 export { startSweeper, sweepExpired } from './sweeper.js';

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Deps } from '../context.js';
 import type { Logger } from '../log/index.js';
+import { duplicateForSubscribe } from '../store/index.js';
 
 /**
  * The pub/sub channel that tells every instance something changed. ioredis does not prefix
@@ -23,7 +24,7 @@ export async function announceKeysChanged(deps: Pick<Deps, 'redis' | 'config' | 
  * every request asks Redis. Keys are reloaded at once.
  */
 export function listenForInvalidation(redis: Redis, keyPrefix: string, log: Logger, onKeysChanged: () => Promise<void>): Redis {
-  const subscriber = redis.duplicate({ keyPrefix: '', enableOfflineQueue: true });
+  const subscriber = duplicateForSubscribe(redis);
   const channel = invalidationChannel(keyPrefix);
   subscriber.on('error', () => undefined);
   subscriber.subscribe(channel).catch((error) => log.warn({ err: { message: (error as Error).message } }, 'invalidation.subscribe_failed'));

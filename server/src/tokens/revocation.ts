@@ -4,7 +4,7 @@ import type { Collection, Db } from 'mongodb';
 import type { Clock } from '../context.js';
 import { AppError, guardStore, isDuplicateKey, storeError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import { COLLECTIONS, type RedisHealth, redisHealth } from '../store/index.js';
+import { COLLECTIONS, type RedisHealth, redisHealth, scanKeys, waitForReplicas } from '../store/index.js';
 
 /** The durable copy of the jti denylist. */
 interface RevokedToken {
@@ -77,12 +77,28 @@ export class RevocationState {
     private readonly log: Logger,
     /** The pub/sub channel that announces changes (see invalidation.ts). */
     private readonly channel: string,
+    /** Replicas that must hold a revocation before it is acknowledged (REDIS_WAIT_REPLICAS). */
+    private readonly waitReplicas = 0,
   ) {
     this.revoked = db.collection<RevokedToken>(COLLECTIONS.revokedTokens);
     this.sessions = db.collection(COLLECTIONS.sessions);
     this.users = db.collection(COLLECTIONS.users);
     this.health = redisHealth(redis);
     redis.on('ready', () => void this.dropStaleMirror().catch(() => undefined));
+    // A reconnect may land on another server: a promoted replica after a Sentinel or Cluster
+    // failover, or a restarted one. Replication is asynchronous, so what it holds may lag what
+    // was answered; rebuild from MongoDB before trusting a miss again (docs/redis.md).
+    let connected = false;
+    const reconnected = () => {
+      if (connected) this.mirrorStale = true;
+      connected = true;
+    };
+    redis.on('ready', reconnected);
+    for (const event of ['+node', '-node', 'node error']) {
+      redis.on(event, () => {
+        if (connected) this.mirrorStale = true;
+      });
+    }
   }
 
   /** Throws TOKEN_REVOKED / TOKEN_ACCOUNT_DISABLED when the token must not be honoured. */
@@ -221,15 +237,9 @@ export class RevocationState {
   }
 
   private async dropMirroredUsers(): Promise<void> {
-    // SCAN patterns and the keys it returns carry the client's key prefix; DEL adds it itself.
-    const prefix = this.redis.options.keyPrefix ?? '';
-    let cursor = '0';
     try {
-      do {
-        const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}auth:user:*`, 'COUNT', 1000);
-        if (keys.length > 0) await this.redis.del(...keys.map((key) => key.slice(prefix.length)));
-        cursor = next;
-      } while (cursor !== '0');
+      const keys = await scanKeys(this.redis, 'auth:user:*');
+      for (let i = 0; i < keys.length; i += 1000) await this.redis.del(...keys.slice(i, i + 1000));
     } catch (error) {
       throw storeError(error);
     }
@@ -285,8 +295,14 @@ export class RevocationState {
    * Writes to the Redis mirror and announces the change. If the write fails, the epoch is
    * deleted (best effort) so every instance rebuilds from MongoDB instead of trusting a stale
    * mirror, and the caller gets a 503: the change is durable, the caller may retry.
+   *
+   * With replicas (REDIS_WAIT_REPLICAS), the write must also reach them, or a failover could
+   * promote a replica without it. When fewer acknowledge in time (a replica down, or none left
+   * after a failover), the change still stands: the epoch goes, so every instance answers from
+   * MongoDB until the mirror is rebuilt (docs/redis.md).
    */
   private async mirror(write: (pipeline: ReturnType<Redis['pipeline']>) => void, announcement: Record<string, unknown>): Promise<void> {
+    let replicated = true;
     try {
       const pipeline = this.redis.pipeline();
       write(pipeline);
@@ -294,14 +310,24 @@ export class RevocationState {
       const replies = await pipeline.exec();
       // Throw the command's own error (e.g. the connection is down) so it maps to a 503, not a 500.
       if (!replies || replies.some(([error]) => error)) throw replies?.find(([error]) => error)?.[0] ?? new Error('empty pipeline reply');
+      replicated = await waitForReplicas(this.redis, this.waitReplicas);
     } catch (error) {
-      const dropped = await this.redis.del(EPOCH_KEY).then(
-        () => true,
-        () => false,
-      );
-      if (!dropped) this.mirrorStale = true;
+      await this.distrustMirror();
       throw storeError(error);
     }
+    if (!replicated) {
+      this.log.warn({ replicas: this.waitReplicas }, 'revocation.replicas_behind');
+      await this.distrustMirror();
+    }
+  }
+
+  /** No instance trusts the mirror until it is rebuilt from MongoDB: the epoch goes, now or on reconnect. */
+  private async distrustMirror(): Promise<void> {
+    const dropped = await this.redis.del(EPOCH_KEY).then(
+      () => true,
+      () => false,
+    );
+    if (!dropped) this.mirrorStale = true;
   }
 }
 
