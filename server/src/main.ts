@@ -1,10 +1,10 @@
 import { once } from 'node:events';
+import { createApp } from './app.js';
 import { AuditSealer } from './audit/index.js';
 import { loadConfig } from './config/index.js';
 import { systemClock } from './context.js';
 import { IpCipher } from './crypto/index.js';
-import { createApp } from './http/app.js';
-import { createHttpServer } from './http/server.js';
+import { createHttpServer } from './http/index.js';
 import { createLogger } from './log/index.js';
 import { connectMongo, createRedis, ensureIndexes, startSweeper } from './store/index.js';
 

@@ -6,7 +6,7 @@ import { request as httpRequest, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createHttpServer, SERVER_TIMEOUTS } from '../src/http/server.js';
+import { createHttpServer, SERVER_TIMEOUTS } from '../src/http/index.js';
 import { createTestApp, TEST_FIRST_RUN_PASSWORD, type TestApp } from './harness.js';
 import { csrfTokenOf, expectProblem, expectStillServing, SecretWatch, sessionAlive, signedInApp } from './http-checks.js';
 import { ALICE, signIn } from './sign-in.js';

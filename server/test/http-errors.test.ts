@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpServer } from '../src/http/server.js';
+import { createHttpServer } from '../src/http/index.js';
 import { connectMongo } from '../src/store/index.js';
 import { createTestApp, TEST_FIRST_RUN_PASSWORD, type TestApp } from './harness.js';
 import { expectErrorPage, expectProblem, expectStillServing, SecretWatch, sessionAlive, signedInApp } from './http-checks.js';

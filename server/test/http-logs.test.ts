@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../src/crypto/index.js';
-import { createHttpServer } from '../src/http/server.js';
+import { createHttpServer } from '../src/http/index.js';
 import { createTestApp, type TestApp } from './harness.js';
 import { expectCleanLogLines, expectProblem, expectStillServing, SecretWatch, sessionRecordOf, strings } from './http-checks.js';
 import { ALICE, authorizeAtIdp, cookieFrom, startLogin } from './sign-in.js';

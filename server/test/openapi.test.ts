@@ -3,7 +3,7 @@
 // is in it, so the reference cannot fall behind the code.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderOpenApiFile } from '../src/http/openapi.js';
+import { renderOpenApiFile } from '../src/http/index.js';
 import { createTestApp, type TestApp } from './harness.js';
 
 describe('the OpenAPI document', () => {

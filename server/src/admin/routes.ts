@@ -1,16 +1,8 @@
 import { type AdminUserQuery, adminUserQuerySchema, opaqueIdSchema, type RoleChange, roleChangeSchema } from '@gatehouse/shared';
 import Router from '@koa/router';
 import { AppError } from '../errors/index.js';
-import {
-  type AppState,
-  type CredentialDeps,
-  parseBody,
-  parseQuery,
-  requestMeta,
-  requireCredential,
-  type Step,
-  validate,
-} from '../http/index.js';
+import { type AppState, parseBody, parseQuery, requestMeta, type Step, validate } from '../http/index.js';
+import { type CredentialDeps, requireCredential } from '../sessions/index.js';
 import type { User, UserStore } from '../users/index.js';
 import type { UserDeletion } from './deletion.js';
 import type { AdminService, StatusChange } from './service.js';

@@ -3,8 +3,8 @@ import type { Collection } from 'mongodb';
 import type { Deps, RequestMeta } from '../context.js';
 import { randomId } from '../crypto/index.js';
 import { guardStore } from '../errors/index.js';
+import { describeDevice } from '../http/index.js';
 import { safeLogValue } from '../log/index.js';
-import { describeDevice } from '../sessions/device.js';
 import { COLLECTIONS } from '../store/index.js';
 
 /** Fields that may appear in an entry's details; anything else is dropped, so no secret can slip in. */

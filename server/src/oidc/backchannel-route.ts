@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors/index.js';
-import { parseBody } from '../http/parse.js';
-import { requestMeta } from '../http/request-context.js';
-import type { AppContext, Step } from '../http/state.js';
+import { type AppContext, parseBody, requestMeta, type Step } from '../http/index.js';
 import type { BackchannelLogout } from './backchannel-logout.js';
 
 /** JWTs from real providers are a few kilobytes; anything far larger is not a logout token. */

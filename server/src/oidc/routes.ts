@@ -3,21 +3,30 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import type { AuditLog } from '../audit/index.js';
 import { AppError } from '../errors/index.js';
-import { requireSession } from '../http/authenticate.js';
-import { clearHostCookie, LOGIN_COOKIE, readCookie, SESSION_COOKIE, setHostCookie } from '../http/cookies.js';
-import type { CsrfTokens } from '../http/csrf.js';
-import { requireSameOrigin } from '../http/origin.js';
-import { parseBody, parseQuery, readParams, validate } from '../http/parse.js';
-import { requestMeta } from '../http/request-context.js';
-import type { AppContext, AppState, Step } from '../http/state.js';
-import type { SessionService } from '../sessions/index.js';
+import {
+  type AppContext,
+  type AppState,
+  type CsrfTokens,
+  clearHostCookie,
+  htmlPage,
+  LOGIN_COOKIE,
+  parseBody,
+  parseQuery,
+  readCookie,
+  readParams,
+  requestMeta,
+  requireSameOrigin,
+  SESSION_COOKIE,
+  type Step,
+  setHostCookie,
+  validate,
+} from '../http/index.js';
+import { requireSession, type SessionService, signOut } from '../sessions/index.js';
 import type { RevocationState } from '../tokens/index.js';
 import type { UserStore } from '../users/index.js';
-import { htmlPage } from '../web/routes.js';
 import type { BackchannelLogout } from './backchannel-logout.js';
 import { backchannelLogoutSteps } from './backchannel-route.js';
 import type { SignInService } from './sign-in.js';
-import { signOut } from './sign-out.js';
 
 export interface OidcRouteDeps {
   signIn: SignInService;

@@ -4,14 +4,20 @@ import { fingerprintPhrase, formatUserCode, normalizeUserCode, pairDecisionSchem
 import Router from '@koa/router';
 import type { z } from 'zod';
 import { AppError } from '../errors/index.js';
-import { optionalSession, requireSession } from '../http/authenticate.js';
-import type { CsrfTokens } from '../http/csrf.js';
-import { type AppContext, type AppState, parseBody, readParams, requestMeta, requireSameOrigin } from '../http/index.js';
-import type { SessionService } from '../sessions/index.js';
+import {
+  type AppContext,
+  type AppState,
+  type CsrfTokens,
+  htmlPage,
+  parseBody,
+  readParams,
+  requestMeta,
+  requireSameOrigin,
+  sendHtml,
+} from '../http/index.js';
+import { optionalSession, requireSession, type SessionService } from '../sessions/index.js';
 import type { User, UserStore } from '../users/index.js';
-import { renderPage } from '../web/layout.js';
-import { PairCodePage, PairConfirmPage, PairOutcomePage } from '../web/pair-page.js';
-import { htmlPage } from '../web/routes.js';
+import { PairCodePage, PairConfirmPage, PairOutcomePage, renderPage } from '../web/index.js';
 import type { CodeAttempts } from './attempts.js';
 import type { PairingService, PairingView } from './service.js';
 
@@ -23,13 +29,6 @@ export interface PairRouteDeps {
   csrf: CsrfTokens;
   publicOrigin: string;
   bodyLimit: number;
-}
-
-function sendHtml(ctx: AppContext, html: string, status = 200) {
-  ctx.status = status;
-  ctx.type = 'html';
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = html;
 }
 
 /**

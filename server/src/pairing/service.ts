@@ -3,7 +3,7 @@ import type { AuditLog } from '../audit/index.js';
 import type { Deps, RequestMeta } from '../context.js';
 import { randomId } from '../crypto/index.js';
 import { AppError } from '../errors/index.js';
-import { describeDevice } from '../sessions/device.js';
+import { describeDevice } from '../http/index.js';
 import type { SessionService } from '../sessions/index.js';
 import { redisHealth } from '../store/index.js';
 import type { RevocationState, TokenIssuer } from '../tokens/index.js';

@@ -7,19 +7,18 @@ import { AppError } from '../errors/index.js';
 import {
   type AppContext,
   type AppState,
-  type CredentialDeps,
   clearHostCookie,
   parseBody,
   parseQuery,
   requestMeta,
-  requireCredential,
   SESSION_COOKIE,
   type Step,
   validate,
 } from '../http/index.js';
-import { signOut } from '../oidc/sign-out.js';
 import type { Principal, RevocationState } from '../tokens/index.js';
 import type { User, UserStore } from '../users/index.js';
+import { type CredentialDeps, requireCredential } from './authenticate.js';
+import { signOut } from './sign-out.js';
 
 export interface SessionRouteDeps extends CredentialDeps {
   users: UserStore;

@@ -2,9 +2,9 @@ import type { SessionKind, SessionView } from '@gatehouse/shared';
 import type { Deps, RequestMeta } from '../context.js';
 import { randomId } from '../crypto/index.js';
 import { AppError, guardStore } from '../errors/index.js';
+import { describeDevice } from '../http/index.js';
 import type { Authenticator, Principal, RevocationState, TokenIssuer } from '../tokens/index.js';
 import type { User, UserStore } from '../users/index.js';
-import { describeDevice } from './device.js';
 import { type SessionRecord, SessionStore } from './store.js';
 
 /**

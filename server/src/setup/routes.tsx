@@ -4,13 +4,8 @@ import { type SetupBody, setupBodySchema } from '@gatehouse/shared';
 import Router from '@koa/router';
 import { z } from 'zod';
 import { AppError } from '../errors/index.js';
-import { requireSameOrigin } from '../http/origin.js';
-import { parseBody, validate } from '../http/parse.js';
-import { requestMeta } from '../http/request-context.js';
-import type { AppState, Step } from '../http/state.js';
-import { renderPage } from '../web/layout.js';
-import { htmlPage } from '../web/routes.js';
-import { SetupPage } from '../web/setup-page.js';
+import { type AppState, htmlPage, parseBody, requestMeta, requireSameOrigin, type Step, validate } from '../http/index.js';
+import { renderPage, SetupPage } from '../web/index.js';
 import { bootstrapPassword, type SetupService } from './service.js';
 
 const setupFormSchema = z.strictObject({

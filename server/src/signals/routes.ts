@@ -1,8 +1,7 @@
 import Router from '@koa/router';
 import coBody from 'co-body';
 import type { TransmitterConfig } from '../config/index.js';
-import { requestMeta } from '../http/request-context.js';
-import type { AppContext, AppState, Step } from '../http/state.js';
+import { type AppContext, type AppState, requestMeta, type Step } from '../http/index.js';
 import type { SignalReceiver } from './receiver.js';
 import { type SetErrorCode, SetRejected } from './set-token.js';
 

@@ -7,3 +7,4 @@ export { KeyAdmin, type KeyRow } from './key-admin.js';
 export { KeyStore } from './key-store.js';
 export { createKey, importKey, Keyring } from './keyring.js';
 export { type OnceKey, RevocationState } from './revocation.js';
+export { tokenRoutes } from './routes.js';

@@ -11,21 +11,20 @@ import {
   type AppContext,
   type AppState,
   type CsrfTokens,
-  optionalSession,
+  htmlPage,
   parseBody,
   parseQuery,
   readParams,
   requestMeta,
   requireSameOrigin,
-  requireSession,
   type Step,
+  sendHtml,
   validate,
 } from '../../http/index.js';
-import type { SessionService } from '../../sessions/index.js';
+import { optionalSession, requireSession, type SessionService } from '../../sessions/index.js';
 import { KeyAdmin, type Keyring } from '../../tokens/index.js';
 import type { User, UserStore } from '../../users/index.js';
-import { renderPage } from '../../web/layout.js';
-import { htmlPage } from '../../web/routes.js';
+import { renderPage } from '../../web/index.js';
 import type { Actor, AdminService } from '../service.js';
 import { ACTION_TEXT, explainRefusal, offeredActions, statusChangeOf } from './actions.js';
 import { type AuditFilterText, AuditPage } from './audit-page.js';
@@ -59,13 +58,6 @@ export interface ConsoleDeps {
 }
 
 type Query<S extends z.ZodType> = z.output<S>;
-
-function sendHtml(ctx: AppContext, html: string, status = 200) {
-  ctx.status = status;
-  ctx.type = 'html';
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = html;
-}
 
 /** Post/redirect/get: a done action lands back on a page that says so. */
 function seeOther(ctx: AppContext, location: string) {

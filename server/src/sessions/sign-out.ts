@@ -1,8 +1,8 @@
 import type { AuditLog } from '../audit/index.js';
 import type { RequestMeta } from '../context.js';
-import type { SessionService } from '../sessions/index.js';
 import type { Principal, RevocationState } from '../tokens/index.js';
 import type { UserStore } from '../users/index.js';
+import type { SessionService } from './service.js';
 
 /**
  * Ends the current browser session: the record is revoked and the cookie token's jti goes on

@@ -1,9 +1,22 @@
 import type Router from '@koa/router';
 import Koa from 'koa';
-import { AdminService, adminConsoleRoutes, adminRoutes, UserDeletion } from '../admin/index.js';
-import { AuditLog } from '../audit/index.js';
-import type { Deps, RequestMeta } from '../context.js';
-import { AppError } from '../errors/index.js';
+import { AdminService, adminConsoleRoutes, adminRoutes, UserDeletion } from './admin/index.js';
+import { AuditLog } from './audit/index.js';
+import type { Deps, RequestMeta } from './context.js';
+import { AppError } from './errors/index.js';
+import {
+  type AppState,
+  CsrfTokens,
+  corsFor,
+  createLimiter,
+  errorHandler,
+  healthRoutes,
+  methodGuard,
+  openApiRoutes,
+  rateLimit,
+  requestContext,
+  securityHeaders,
+} from './http/index.js';
 import {
   BackchannelLogout,
   LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS,
@@ -13,12 +26,11 @@ import {
   oidcRoutes,
   ProviderRegistry,
   SignInService,
-} from '../oidc/index.js';
-import { CodeAttempts, CodeHasher, OAuthClients, oauthRoutes, PairingService, PairingStore, pairRoutes } from '../pairing/index.js';
-import { SessionService } from '../sessions/index.js';
-import { sessionRoutes } from '../sessions/routes.js';
-import { SetupService, setupRoutes } from '../setup/index.js';
-import { ssfRoutes } from '../signals/index.js';
+} from './oidc/index.js';
+import { CodeAttempts, CodeHasher, OAuthClients, oauthRoutes, PairingService, PairingStore, pairRoutes } from './pairing/index.js';
+import { SessionService, sessionRoutes } from './sessions/index.js';
+import { SetupService, setupRoutes } from './setup/index.js';
+import { ssfRoutes } from './signals/index.js';
 import {
   Authenticator,
   DpopVerifier,
@@ -28,20 +40,10 @@ import {
   listenForInvalidation,
   RevocationState,
   TokenIssuer,
-} from '../tokens/index.js';
-import { tokenRoutes } from '../tokens/routes.js';
-import { UserStore } from '../users/index.js';
-import { renderErrorPage, webRoutes } from '../web/routes.js';
-import { corsFor } from './cors.js';
-import { CsrfTokens } from './csrf.js';
-import { errorHandler } from './error-handler.js';
-import { healthRoutes } from './health.js';
-import { methodGuard } from './method-guard.js';
-import { openApiRoutes } from './openapi.js';
-import { createLimiter, rateLimit } from './rate-limit.js';
-import { requestContext } from './request-context.js';
-import { securityHeaders } from './security-headers.js';
-import type { AppState } from './state.js';
+  tokenRoutes,
+} from './tokens/index.js';
+import { UserStore } from './users/index.js';
+import { renderErrorPage, webRoutes } from './web/index.js';
 
 /** The services behind the routes, exposed so tests and the CLI can reach them. */
 export interface Services {

@@ -1,12 +1,27 @@
 import type { Scope } from '@gatehouse/shared';
 import { AppError } from '../errors/index.js';
-import type { SessionService } from '../sessions/index.js';
+import {
+  type AppContext,
+  type CsrfTokens,
+  rawHeaderValues,
+  readCookie,
+  requireSameOrigin,
+  SESSION_COOKIE,
+  type Step,
+  setHostCookie,
+} from '../http/index.js';
 import { type Authenticator, type DpopVerifier, hasScope, type Principal } from '../tokens/index.js';
-import { readCookie, SESSION_COOKIE, setHostCookie } from './cookies.js';
-import type { CsrfTokens } from './csrf.js';
-import { rawHeaderValues } from './oauth.js';
-import { requireSameOrigin } from './origin.js';
-import type { AppContext, Step } from './state.js';
+import type { User } from '../users/index.js';
+import type { SessionService } from './service.js';
+
+declare module '../http/state.js' {
+  interface AppState {
+    /** Who the request acts for, once a credential was verified. */
+    principal?: Principal;
+    /** The principal's user record, on routes that need more than the ids. */
+    user?: User;
+  }
+}
 
 /** Authenticates the session cookie, re-issuing it when it is due (sliding idle expiry). */
 async function authenticateCookie(ctx: AppContext, sessions: SessionService, token: string): Promise<void> {
