@@ -79,7 +79,7 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
   const authenticator = new Authenticator(issuer, revocation);
   const users = new UserStore(deps.db);
   const sessions = new SessionService(deps, users, issuer, authenticator, revocation);
-  const admin = new AdminService(deps, users, sessions, revocation, audit);
+  const admin = new AdminService(deps, users, sessions, audit);
   const subscriber = listenForInvalidation(deps.redis, config.REDIS_KEY_PREFIX, log, () => keyring.reload());
   const providers = new ProviderRegistry(config, deps.log);
   const signIn = new SignInService(deps, providers, new LoginStateStore(deps.redis, config.OIDC_STATE_TTL_SECONDS), sessions, audit);
@@ -99,7 +99,8 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
     revocation,
     audit,
   );
-  const deletion = new UserDeletion(deps, users, sessions, revocation, audit);
+  // Deletion asks each feature that keeps records of a person to delete its own.
+  const deletion = new UserDeletion(users, sessions, [pairing, sessions], audit);
   const services: Services = {
     audit,
     admin,

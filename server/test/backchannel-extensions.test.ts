@@ -39,7 +39,7 @@ describe.each([
     expect(logout.status, logout.text).toBe(200);
 
     expect((await rogue.t.http.get('/api/v1/me').set('Cookie', cookie)).status).toBe(401);
-    const extension = await rogue.t.services.sessions.store.findById(paired._id);
+    const extension = await rogue.t.services.sessions.findById(paired._id);
     expect(extension?.revokedAt !== null).toBe(endsExtensions);
   });
 });

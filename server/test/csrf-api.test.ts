@@ -396,7 +396,7 @@ describe('C10 an old cookie is refused', () => {
 
   it('after the account is disabled (status in MongoDB, mirrored as the admin API will)', async () => {
     const p = await person();
-    await t.services.users.users.updateOne({ _id: p.user._id }, { $set: { status: 'disabled' } });
+    await t.db.collection<User>('users').updateOne({ _id: p.user._id }, { $set: { status: 'disabled' } });
     await t.services.revocation.userChanged(p.user._id, { tokenVersion: 0, status: 'disabled' });
     expectProblem(await t.http.get('/api/v1/me').set('Cookie', p.cookie), 401, 'TOKEN_ACCOUNT_DISABLED');
     expectProblem(await t.http.post('/api/v1/me/sessions/revoke-others').set(good(p)), 401, 'TOKEN_ACCOUNT_DISABLED');

@@ -3,7 +3,9 @@
 // device itself), the account is disabled, or the user's tokenVersion is bumped — and so does
 // the access token already issued. An old refresh token replayed after rotation revokes the
 // whole pairing. RFC 7009 revocation ends it too; re-pairing the same key replaces the old one.
+
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { User } from '../src/users/index.js';
 import { createListeningApp, DeviceClient, grantError, type ListeningApp } from './device-client.js';
 import { createUser, startBrowserSession } from './harness.js';
 import { collection } from './http-checks.js';
@@ -110,11 +112,9 @@ describe('P7 refresh after revoke, disable, tokenVersion bump', () => {
 
   it('P7 a bare tokenVersion bump (session records untouched) is enough → invalid_grant, access token 401', async () => {
     const { person, paired } = await freshPairing();
-    const user = await t.services.users.users.findOneAndUpdate(
-      { _id: person.user._id },
-      { $inc: { tokenVersion: 1 } },
-      { returnDocument: 'after' },
-    );
+    const user = await t.db
+      .collection<User>('users')
+      .findOneAndUpdate({ _id: person.user._id }, { $inc: { tokenVersion: 1 } }, { returnDocument: 'after' });
     await t.services.revocation.userChanged(person.user._id, { tokenVersion: user?.tokenVersion as number, status: 'active' });
     const session = await collection(t, 'sessions').findOne({ _id: paired.sessionId });
     expect(session?.revokedAt).toBeNull();

@@ -102,7 +102,7 @@ describe('two instances sharing MongoDB and Redis', () => {
     expectProblem(await b.http.get('/api/v1/me').set('Cookie', session.cookie), 401, 'TOKEN_REVOKED');
 
     expect((await b.http.get('/api/v1/me').set('Cookie', other.cookie)).status).toBe(200);
-    await a.services.users.users.updateOne({ _id: user._id }, { $set: { status: 'banned' } });
+    await a.db.collection<User>('users').updateOne({ _id: user._id }, { $set: { status: 'banned' } });
     await a.services.revocation.userChanged(user._id, { tokenVersion: 0, status: 'banned' });
     expectProblem(await b.http.get('/api/v1/me').set('Cookie', other.cookie), 401, 'TOKEN_ACCOUNT_DISABLED');
   });

@@ -157,7 +157,7 @@ describe('revocation survives Redis losing its data', () => {
     // A banned user.
     const banned = await createUser(t, { name: 'Banned' });
     const bannedSession = await startBrowserSession(t, banned);
-    await t.services.users.users.updateOne({ _id: banned._id }, { $set: { status: 'banned' } });
+    await t.db.collection<User>('users').updateOne({ _id: banned._id }, { $set: { status: 'banned' } });
     await t.services.revocation.userChanged(banned._id, { tokenVersion: 0, status: 'banned' });
     cases.push({ what: 'a banned user’s session', send: cookieAt(bannedSession.cookie), expected: 'TOKEN_ACCOUNT_DISABLED' });
 
@@ -225,7 +225,7 @@ describe('Redis unreachable', () => {
       const deleted = await t.http.delete(`/api/v1/me/sessions/${victim.sessionId}`).set(csrfHeaders(main));
       expect(deleted.status, deleted.text).toBe(503);
       expect(deleted.body.code).toBe('DEPENDENCY_UNAVAILABLE');
-      expect((await t.services.sessions.store.findById(victim.sessionId))?.revokedAt).toBeInstanceOf(Date);
+      expect((await t.services.sessions.findById(victim.sessionId))?.revokedAt).toBeInstanceOf(Date);
       const revoked = await t.http.post('/oauth/revoke').type('form').send({ token: api.token });
       expect(revoked.status).toBe(503);
       expect(revoked.body).toMatchObject({ error: 'temporarily_unavailable' });

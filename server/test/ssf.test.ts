@@ -41,7 +41,7 @@ describe('Shared Signals receiver', () => {
   async function person(sub = `sub-${randomBytes(4).toString('hex')}`) {
     const user = await createUser(t);
     const email = `${sub}@example.com`;
-    await t.services.users.users.updateOne({ _id: user._id }, { $set: { email } });
+    await t.db.collection<User>('users').updateOne({ _id: user._id }, { $set: { email } });
     const now = t.clock.now();
     await t.services.users.insertIdentity({
       _id: randomId(),

@@ -196,7 +196,7 @@ describe('introspection (RFC 7662)', () => {
     await t.http.delete(`/api/v1/me/sessions/${revoked.body.id}`).set(alice.headers);
     const disabled = await fresh();
     const disabledToken = await issueApiToken(t, disabled.user);
-    await t.services.users.users.updateOne({ _id: disabled.user._id }, { $set: { status: 'disabled' } });
+    await t.db.collection<User>('users').updateOne({ _id: disabled.user._id }, { $set: { status: 'disabled' } });
     await t.services.revocation.userChanged(disabled.user._id, { tokenVersion: 0, status: 'disabled' });
     for (const token of [revoked.body.token, 'garbage', 'a.b.c', alice.cookie.split('=')[1] ?? '', disabledToken.token]) {
       const response = await introspect(token);

@@ -565,11 +565,9 @@ describe('J11–J13 revocation facts', () => {
 
   it.each(['disabled', 'banned'] as const)('J13 every token of a %s user is refused', async (status) => {
     const harry = await person();
-    const updated = await t.services.users.users.findOneAndUpdate(
-      { _id: harry.user._id },
-      { $set: { status } },
-      { returnDocument: 'after' },
-    );
+    const updated = await t.db
+      .collection<User>('users')
+      .findOneAndUpdate({ _id: harry.user._id }, { $set: { status } }, { returnDocument: 'after' });
     await t.services.revocation.userChanged(harry.user._id, { tokenVersion: updated?.tokenVersion ?? 0, status });
     await expectRefusedAt(COOKIE, harry.cookie.split('=')[1] ?? '', 'TOKEN_ACCOUNT_DISABLED');
     await expectRefusedAt(BEARER, harry.api.token, 'TOKEN_ACCOUNT_DISABLED');
@@ -578,7 +576,7 @@ describe('J11–J13 revocation facts', () => {
 
   it('J13 a token of a user that no longer exists is refused', async () => {
     const ivy = await person();
-    await t.services.users.users.deleteOne({ _id: ivy.user._id });
+    await t.db.collection<User>('users').deleteOne({ _id: ivy.user._id });
     await t.redis.del(`auth:user:${ivy.user._id}`);
     await expectRefusedAt(BEARER, ivy.api.token, 'TOKEN_INVALID');
   });

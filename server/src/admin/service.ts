@@ -5,7 +5,6 @@ import type { Deps, RequestMeta } from '../context.js';
 import { AppError, guardStore } from '../errors/index.js';
 import type { SessionService } from '../sessions/index.js';
 import { COLLECTIONS } from '../store/index.js';
-import type { RevocationState } from '../tokens/index.js';
 import type { User, UserStore } from '../users/index.js';
 
 /**
@@ -35,7 +34,6 @@ export class AdminService {
     private readonly deps: Deps,
     private readonly users: UserStore,
     private readonly sessions: SessionService,
-    private readonly revocation: RevocationState,
     private readonly audit: AuditLog,
   ) {}
 
@@ -45,20 +43,16 @@ export class AdminService {
     assertMayAct(actor, target);
     const { to, from, action } = TRANSITIONS[change];
     if (!from.includes(target.status)) throw new AppError('USER_STATUS_CONFLICT');
-    const now = this.deps.clock.now();
-    const stopping = to !== 'active';
-    const updated = await guardStore(() =>
-      this.users.users.findOneAndUpdate(
-        { _id: targetId, status: target.status },
-        { $set: { status: to, updatedAt: now }, ...(stopping ? { $inc: { tokenVersion: 1 } } : {}) },
-        { returnDocument: 'after' },
-      ),
-    );
-    if (!updated) throw new AppError('USER_STATUS_CONFLICT'); // changed concurrently: the caller re-reads
-    if (change === 'ban') await this.recordBan(updated, now);
-    if (change === 'unban') await guardStore(() => this.deps.db.collection(COLLECTIONS.bans).deleteMany({ userId: targetId }));
-    await this.revocation.userChanged(targetId, { tokenVersion: updated.tokenVersion, status: updated.status });
-    const revoked = stopping ? await this.sessions.revokeOthers(targetId, null, `admin_${change}`) : 0;
+    // A concurrent change makes the guarded update miss: USER_STATUS_CONFLICT, the caller re-reads.
+    let updated: User;
+    let revoked = 0;
+    if (to === 'active') {
+      updated = await this.sessions.resumeAccount(targetId, target.status);
+      if (change === 'unban') await this.users.liftBan(targetId);
+    } else {
+      ({ user: updated, revoked } = await this.sessions.stopAccount(targetId, `admin_${change}`, { to, from: target.status }));
+      if (change === 'ban') await this.recordBan(updated);
+    }
     await this.audit.record(
       { action, outcome: 'success', actor: actorName(actor), target: `user:${targetId}`, details: { status: to, count: revoked } },
       meta,
@@ -85,14 +79,7 @@ export class AdminService {
       roles.delete('admin');
       granted.delete('admin');
     }
-    const now = this.deps.clock.now();
-    const updated = await guardStore(() =>
-      this.users.users.findOneAndUpdate(
-        { _id: targetId },
-        { $set: { roles: [...roles].sort(), grantedRoles: [...granted].sort(), updatedAt: now } },
-        { returnDocument: 'after' },
-      ),
-    );
+    const updated = await this.users.setRoles(targetId, [...roles].sort(), this.deps.clock.now(), [...granted].sort());
     if (!updated) throw new AppError('NOT_FOUND');
     await this.audit.record(
       {
@@ -116,14 +103,7 @@ export class AdminService {
     }
     if (query.status) filter.status = query.status;
     if (query.role) filter.roles = query.role;
-    if (query.cursor) filter._id = { $gt: decodeCursor(query.cursor) };
-    const found = await guardStore(() =>
-      this.users.users
-        .find(filter)
-        .sort({ _id: 1 })
-        .limit(query.limit + 1)
-        .toArray(),
-    );
+    const found = await this.users.page(filter, query.limit + 1, query.cursor ? decodeCursor(query.cursor) : undefined);
     const page = found.slice(0, query.limit);
     const last = page[page.length - 1];
     return { users: page.map(toView), next: found.length > query.limit && last ? Buffer.from(last._id).toString('base64url') : null };
@@ -174,7 +154,7 @@ export class AdminService {
     const target = await this.users.findById(targetId);
     if (!target) throw new AppError('NOT_FOUND');
     assertMayAct(actor, target);
-    const count = await this.sessions.revokeAll(targetId, 'admin_revoked_all');
+    const { revoked: count } = await this.sessions.stopAccount(targetId, 'admin_revoked_all');
     await this.audit.record(
       {
         action: 'session.revoked_all',
@@ -223,13 +203,10 @@ export class AdminService {
     };
   }
 
-  private async recordBan(user: User, at: Date): Promise<void> {
+  private async recordBan(user: User): Promise<void> {
     const identities = await this.users.listIdentities(user._id);
     const emails = new Set([user.email, ...identities.filter((i) => i.emailVerified).map((i) => i.email)].filter((e): e is string => !!e));
-    const bans = this.deps.db.collection<{ _id: string; userId: string; at: Date }>(COLLECTIONS.bans);
-    for (const email of emails) {
-      await guardStore(() => bans.updateOne({ _id: email }, { $set: { userId: user._id, at } }, { upsert: true }));
-    }
+    await this.users.recordBan(user._id, emails, this.deps.clock.now());
   }
 }
 

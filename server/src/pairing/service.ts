@@ -62,6 +62,11 @@ export class PairingService {
     private readonly audit: AuditLog,
   ) {}
 
+  /** Account deletion: the user's refresh tokens and pairing requests go. */
+  deleteUserRecords(userId: string): Promise<void> {
+    return this.store.deleteForUser(userId);
+  }
+
   /** `POST /oauth/device_authorization`: a new pairing request bound to the proof's key. */
   async start(input: { clientId: string; scope: string | undefined; jkt: string }, meta: RequestMeta): Promise<DeviceAuthorization> {
     const { config, clock, ipCipher } = this.deps;
@@ -273,7 +278,7 @@ export class PairingService {
     }
     // lastSeen at most once a minute: the presented token's creation is when the client was last seen.
     if (now.getTime() - token.createdAt.getTime() >= LAST_SEEN_EVERY_MS)
-      await this.sessions.store.touch(token.sessionId, now, PAIRED_SESSION_LIFETIME_MS, LAST_SEEN_EVERY_MS);
+      await this.sessions.touch(token.sessionId, now, PAIRED_SESSION_LIFETIME_MS, LAST_SEEN_EVERY_MS);
     return this.tokenResponse(token.userId, token.tv, token.sessionId, client.id, token.jkt, token.scopes, next);
   }
 
@@ -315,7 +320,7 @@ export class PairingService {
   /** Re-pairing the same client key replaces its earlier pairings of this account. */
   private async replaceEarlierPairings(userId: string, clientId: string, jkt: string, keepSessionId: string): Promise<void> {
     try {
-      const earlier = await this.sessions.store.findUnrevoked({ userId, pairedWith: { clientId, jkt } }, ['extension']);
+      const earlier = await this.sessions.findUnrevoked({ userId, pairedWith: { clientId, jkt } }, ['extension']);
       const ids = earlier.map((session) => session._id).filter((id) => id !== keepSessionId);
       await this.sessions.revokeMany(userId, ids, 'replaced_by_new_pairing');
     } catch (error) {

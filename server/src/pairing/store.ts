@@ -58,10 +58,11 @@ export interface RefreshTokenRecord {
   sessionExpiresAt: Date;
 }
 
+/** Pairing requests, their one-time claims and refresh tokens; the only writer of these collections. */
 export class PairingStore {
-  readonly pairings: Collection<PairingRecord>;
+  private readonly pairings: Collection<PairingRecord>;
   private readonly claims: Collection<{ _id: string; at: Date }>;
-  readonly refreshTokens: Collection<RefreshTokenRecord>;
+  private readonly refreshTokens: Collection<RefreshTokenRecord>;
 
   constructor(db: Db) {
     this.pairings = db.collection<PairingRecord>(COLLECTIONS.pairings);
@@ -101,6 +102,12 @@ export class PairingStore {
   /** The refresh token with this hash: one point read by primary key. */
   refreshToken(hash: string): Promise<RefreshTokenRecord | null> {
     return guardStore(() => this.refreshTokens.findOne({ _id: hash }));
+  }
+
+  /** Account deletion: the user's refresh tokens and pairing requests go. */
+  async deleteForUser(userId: string): Promise<void> {
+    await guardStore(() => this.refreshTokens.deleteMany({ userId }));
+    await guardStore(() => this.pairings.deleteMany({ userId }));
   }
 
   /** Inserts a refresh token; false when its parent already has a successor (rotation lost the race). */

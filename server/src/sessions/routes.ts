@@ -66,7 +66,7 @@ export function sessionRoutes(deps: SessionRouteDeps) {
   router.delete('/api/v1/me/sessions/:id', revoke, async (ctx) => {
     const principal = principalOf(ctx);
     const id = validate(opaqueIdSchema, ctx.params.id);
-    const record = await deps.sessions.store.findById(id);
+    const record = await deps.sessions.findById(id);
     if (!record || record.userId !== principal.userId || !(await deps.sessions.revoke(id, principal.userId, 'user'))) {
       throw new AppError('SESSION_NOT_FOUND');
     }

@@ -35,7 +35,7 @@ export interface SessionRecord {
  * revocation is an update guarded by `revokedAt: null`, so it happens once.
  */
 export class SessionStore {
-  readonly sessions: Collection<SessionRecord>;
+  private readonly sessions: Collection<SessionRecord>;
 
   constructor(db: Db) {
     this.sessions = db.collection<SessionRecord>(COLLECTIONS.sessions);
@@ -93,6 +93,10 @@ export class SessionStore {
         .limit(1000)
         .toArray(),
     );
+  }
+
+  async deleteForUser(userId: string): Promise<void> {
+    await guardStore(() => this.sessions.deleteMany({ userId }));
   }
 
   /** Revokes the user's sessions matching `filter` that are not revoked yet; returns what it revoked. */

@@ -63,7 +63,7 @@ export function webRoutes(deps: {
     const [{ sessions }, identities, session, activity] = await Promise.all([
       deps.sessions.listForUser(user, principal.sessionId, 100),
       deps.users.listIdentities(user._id),
-      principal.sessionId ? deps.sessions.store.findById(principal.sessionId) : null,
+      principal.sessionId ? deps.sessions.findById(principal.sessionId) : null,
       deps.audit.recentFor(user, 10),
     ]);
     const used = identities.find((identity) => identity.providerId === session?.providerId) ?? identities[0];
