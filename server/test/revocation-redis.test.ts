@@ -132,7 +132,12 @@ describe('revocation survives Redis losing its data', () => {
 
     // A token whose jti alone is denylisted; its session lives on.
     const deniedSession = await startBrowserSession(t, owner);
-    const denied = await t.services.issuer.mint('session', { sub: owner._id, tv: 0, sid: deniedSession.sessionId, ttlSeconds: 600 });
+    const denied = await t.services.issuer.mint('session', {
+      sub: owner._id,
+      tokenVersion: 0,
+      sid: deniedSession.sessionId,
+      ttlSeconds: 600,
+    });
     await t.services.revocation.denyToken(denied.claims.jti, new Date(denied.claims.exp * 1000));
     cases.push({ what: 'a denylisted jti', send: cookieAt(`__Host-gatehouse=${denied.token}`), expected: 'TOKEN_REVOKED' });
     cases.push({ what: 'a sibling of the denylisted jti', send: cookieAt(deniedSession.cookie), expected: 200 });
@@ -150,7 +155,12 @@ describe('revocation survives Redis losing its data', () => {
     cases.push({ what: 'a session after revoke-all', send: cookieAt(oldSession.cookie), expected: 'TOKEN_REVOKED' });
     cases.push({ what: 'an API token after revoke-all', send: bearerAt(oldApi.token), expected: 'TOKEN_REVOKED' });
     const staleTv = await startBrowserSession(t, everything);
-    const stale = await t.services.issuer.mint('session', { sub: everything._id, tv: 0, sid: staleTv.sessionId, ttlSeconds: 600 });
+    const stale = await t.services.issuer.mint('session', {
+      sub: everything._id,
+      tokenVersion: 0,
+      sid: staleTv.sessionId,
+      ttlSeconds: 600,
+    });
     cases.push({ what: 'a stale tv on a live session', send: cookieAt(`__Host-gatehouse=${stale.token}`), expected: 'TOKEN_REVOKED' });
     cases.push({ what: 'the new session after revoke-all', send: cookieAt(staleTv.cookie), expected: 200 });
 

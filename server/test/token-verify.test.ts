@@ -394,7 +394,7 @@ describe('J10 token-type confusion: every type at every other type’s place', (
   beforeAll(async () => {
     const scope = ['profile:read', 'sessions:read', 'sessions:revoke'];
     const mint = async (type: TokenType, extra: object) =>
-      (await t.services.issuer.mint(type, { sub: alice._id, tv: 0, ttlSeconds: 600, ...extra })).token;
+      (await t.services.issuer.mint(type, { sub: alice._id, tokenVersion: 0, ttlSeconds: 600, ...extra })).token;
     tokens.set('session', await mint('session', { sid: aliceSessionId }));
     // Its own API session: revoking this token (below) must not end alice's aliceApi token.
     tokens.set('api', await mint('api', { sid: (await issueApiToken(t, alice)).sessionId, scope }));
@@ -496,12 +496,12 @@ describe('J11–J13 revocation facts', () => {
     // A new session after the bump: its token with the new tv works; the same session with the old tv does not.
     const fresh = await startBrowserSession(t, carol.user);
     await expectAcceptedAt(COOKIE, fresh.token);
-    const stale = await t.services.issuer.mint('session', { sub: carol.user._id, tv: 0, sid: fresh.sessionId, ttlSeconds: 600 });
+    const stale = await t.services.issuer.mint('session', { sub: carol.user._id, tokenVersion: 0, sid: fresh.sessionId, ttlSeconds: 600 });
     await expectRefusedAt(COOKIE, stale.token, 'TOKEN_REVOKED');
     const apiAfter = await issueApiToken(t, carol.user);
     const staleApi = await t.services.issuer.mint('api', {
       sub: carol.user._id,
-      tv: 0,
+      tokenVersion: 0,
       sid: apiAfter.sessionId,
       scope: ['sessions:read'],
       ttlSeconds: 600,
@@ -535,8 +535,8 @@ describe('J11–J13 revocation facts', () => {
       [BEARER, frank.api.sessionId],
     ] as const) {
       const extra = place === BEARER ? { scope: ['sessions:read'] } : {};
-      const denied = await t.services.issuer.mint(place.type, { sub: frank.user._id, tv: 0, sid, ttlSeconds: 600, ...extra });
-      const sibling = await t.services.issuer.mint(place.type, { sub: frank.user._id, tv: 0, sid, ttlSeconds: 600, ...extra });
+      const denied = await t.services.issuer.mint(place.type, { sub: frank.user._id, tokenVersion: 0, sid, ttlSeconds: 600, ...extra });
+      const sibling = await t.services.issuer.mint(place.type, { sub: frank.user._id, tokenVersion: 0, sid, ttlSeconds: 600, ...extra });
       await expectAcceptedAt(place, denied.token);
       await t.services.revocation.denyToken(denied.claims.jti, new Date(denied.claims.exp * 1000));
       await expectRefusedAt(place, denied.token, 'TOKEN_REVOKED');
@@ -549,7 +549,7 @@ describe('J11–J13 revocation facts', () => {
     const mint = () =>
       t.services.issuer.mint('access', {
         sub: gina.user._id,
-        tv: 0,
+        tokenVersion: 0,
         sid: gina.sessionId,
         scope: ['sessions:read'],
         clientId: 'ext',

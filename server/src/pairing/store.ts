@@ -28,7 +28,7 @@ export interface PairingRecord {
    * The approver's tokenVersion and browser session at approval: "sign out everywhere" or the
    * end of that session before the device redeems its code cancels the approval too.
    */
-  approvedTokenVersion?: number;
+  tokenVersion?: number;
   approverSessionId?: string | null;
   sessionId: string | null;
 }
@@ -50,7 +50,7 @@ export interface RefreshTokenRecord {
   jkt: string;
   scopes: string[];
   /** The user's tokenVersion at pairing: a bump (revoke-all, disable) kills the chain. */
-  tv: number;
+  tokenVersion: number;
   /** 1 for the token issued at pairing, +1 at every rotation. */
   secretVersion: number;
   createdAt: Date;
@@ -94,7 +94,7 @@ export class PairingStore {
   /** Records what the claim decided, for polling and display. Only the claim winner calls it. */
   setState(
     pairingId: string,
-    update: Partial<Pick<PairingRecord, 'state' | 'userId' | 'decidedAt' | 'sessionId' | 'approvedTokenVersion' | 'approverSessionId'>>,
+    update: Partial<Pick<PairingRecord, 'state' | 'userId' | 'decidedAt' | 'sessionId' | 'tokenVersion' | 'approverSessionId'>>,
   ): Promise<unknown> {
     return guardStore(() => this.pairings.updateOne({ _id: pairingId }, { $set: update }));
   }

@@ -72,7 +72,7 @@ export class SessionService {
     await this.store.insert(record);
     const { token } = await this.issuer.mint('api', {
       sub: user._id,
-      tv: user.tokenVersion,
+      tokenVersion: user.tokenVersion,
       sid: record._id,
       scope: input.scopes,
       ttlSeconds: lifetimeMs / 1000,
@@ -114,7 +114,7 @@ export class SessionService {
       if (!current || current.revokedAt || current.absoluteExpiresAt <= now) throw new AppError('TOKEN_REVOKED');
       return { principal, refreshed: null }; // another request refreshed it a moment ago
     }
-    return { principal, refreshed: await this.mintSessionToken(record, principal.claims.tv) };
+    return { principal, refreshed: await this.mintSessionToken(record, principal.claims.tokenVersion) };
   }
 
   /** The user's active sessions as the user may see them, IPs decrypted with their key. */
@@ -217,7 +217,7 @@ export class SessionService {
     const now = this.deps.clock.now().getTime();
     const expiresAt = Math.min(record.idleExpiresAt.getTime(), record.absoluteExpiresAt.getTime());
     const ttlSeconds = Math.max(1, Math.floor((expiresAt - now) / 1000));
-    const { token } = await this.issuer.mint('session', { sub: record.userId, tv: tokenVersion, sid: record._id, ttlSeconds });
+    const { token } = await this.issuer.mint('session', { sub: record.userId, tokenVersion, sid: record._id, ttlSeconds });
     return { record, token, maxAgeSeconds: ttlSeconds };
   }
 
