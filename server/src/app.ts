@@ -143,6 +143,13 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
   const app = new Koa<AppState>({ proxy: false });
   app.silent = true; // errorHandler logs every failure once; Koa's own stderr logging would repeat it.
   app.use(requestContext(deps.log, config.TRUST_PROXY_HOPS));
+  if (config.NODE_ENV === 'test') {
+    // Tests check every answer against its route's declared schema (see http/route.ts).
+    app.use(async (ctx, next) => {
+      ctx.state.checkResponses = true;
+      await next();
+    });
+  }
   app.use(errorHandler(renderErrorPage));
   app.use(securityHeaders(config.publicUrl.protocol === 'https:'));
   app.use(methodGuard());

@@ -13,6 +13,7 @@ export { requireSameOrigin } from './origin.js';
 export { parseBody, parseQuery, readParams, validate } from './parse.js';
 export { consumePoint, createLimiter, type Limiter, rateLimit } from './rate-limit.js';
 export { requestContext, requestMeta } from './request-context.js';
+export { PARSE, type RouteAuth, type RouteHandler, type RouteInput, type RouteSpec, route } from './route.js';
 export { securityHeaders } from './security-headers.js';
 export { createHttpServer, SERVER_TIMEOUTS } from './server.js';
 export type { AppContext, AppState, Step } from './state.js';

@@ -14,6 +14,8 @@ export interface AppState {
   htmlErrors?: boolean;
   /** Render errors as RFC 6749 OAuth error bodies (set by /oauth/* routes). */
   oauthErrors?: boolean;
+  /** Check every answer against its route's declared schema (tests). */
+  checkResponses?: boolean;
   body?: unknown;
   query?: unknown;
 }

@@ -11,11 +11,11 @@ import {
   htmlPage,
   LOGIN_COOKIE,
   parseBody,
-  parseQuery,
   readCookie,
   readParams,
   requestMeta,
   requireSameOrigin,
+  route,
   SESSION_COOKIE,
   type Step,
   setHostCookie,
@@ -25,7 +25,7 @@ import { requireSession, type SessionService, signOut } from '../sessions/index.
 import type { RevocationState } from '../tokens/index.js';
 import type { UserStore } from '../users/index.js';
 import type { BackchannelLogout } from './backchannel-logout.js';
-import { backchannelLogoutSteps } from './backchannel-route.js';
+import { mountBackchannelLogout } from './backchannel-route.js';
 import type { SignInService } from './sign-in.js';
 
 export interface OidcRouteDeps {
@@ -43,18 +43,31 @@ export interface OidcRouteDeps {
 }
 
 const logoutFormSchema = z.strictObject({ csrf: z.string().max(100) });
+const providerParams = z.object({ provider: z.string() });
 
 /** SSO sign-in (`/auth/<provider>/login`, `/auth/<provider>/callback`) and sign-out. */
 export function oidcRoutes(deps: OidcRouteDeps) {
   const router = new Router<AppState>();
 
-  router.get('/auth/:provider/login', htmlPage, deps.signInLimit, parseQuery(loginQuerySchema), async (ctx) => {
-    const query = ctx.state.query as z.infer<typeof loginQuerySchema>;
-    const started = await deps.signIn.start(ctx.params.provider ?? '', query.return_to, readCookie(ctx, LOGIN_COOKIE));
-    setHostCookie(ctx, LOGIN_COOKIE, started.browserBinding, deps.stateTtlSeconds);
-    ctx.set('Cache-Control', 'no-store');
-    ctx.redirect(started.authorizationUrl);
-  });
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/auth/:provider/login',
+      summary: 'Start a sign-in at the provider.',
+      hidden: true,
+      params: providerParams,
+      query: loginQuerySchema,
+    },
+    htmlPage,
+    deps.signInLimit,
+    async ({ params, query }, ctx) => {
+      const started = await deps.signIn.start(params.provider, query.return_to, readCookie(ctx, LOGIN_COOKIE));
+      setHostCookie(ctx, LOGIN_COOKIE, started.browserBinding, deps.stateTtlSeconds);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.redirect(started.authorizationUrl);
+    },
+  );
 
   router.get('/auth/:provider/callback', htmlPage, deps.signInLimit, async (ctx) => {
     const { raw, query } = await readCallback(ctx, deps.signIn);
@@ -83,7 +96,7 @@ export function oidcRoutes(deps: OidcRouteDeps) {
   });
 
   // Server to server from the provider: no origin or CSRF checks; the token's signature decides.
-  router.post('/auth/:provider/backchannel-logout', ...backchannelLogoutSteps(deps.backchannel, deps.bodyLimit));
+  mountBackchannelLogout(router, deps.backchannel, deps.bodyLimit);
 
   router.post(
     '/auth/logout',
