@@ -53,6 +53,8 @@ export const roleSchema = z.enum(['user', 'admin', 'owner']);
 export type Role = z.infer<typeof roleSchema>;
 export const sessionKindSchema = z.enum(['browser', 'extension', 'api']);
 export type SessionKind = z.infer<typeof sessionKindSchema>;
+/** What people read for each session kind: account page, admin console and extension popup. */
+export const SESSION_KIND_LABELS: Record<SessionKind, string> = { browser: 'Browser', extension: 'Paired extension', api: 'API token' };
 
 /** A session as its own user sees it (account page, extension popup, API). */
 export const sessionViewSchema = z.object({

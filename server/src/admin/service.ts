@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit/index.js';
 import type { Deps, RequestMeta } from '../context.js';
 import { AppError, guardStore } from '../errors/index.js';
 import type { SessionService } from '../sessions/index.js';
-import { COLLECTIONS } from '../store/index.js';
+import { COLLECTIONS, decodeIdCursor, decodeTimeCursor, encodeCursor } from '../store/index.js';
 import type { User, UserStore } from '../users/index.js';
 
 /**
@@ -103,10 +103,10 @@ export class AdminService {
     }
     if (query.status) filter.status = query.status;
     if (query.role) filter.roles = query.role;
-    const found = await this.users.page(filter, query.limit + 1, query.cursor ? decodeCursor(query.cursor) : undefined);
+    const found = await this.users.page(filter, query.limit + 1, query.cursor ? decodeIdCursor(query.cursor) : undefined);
     const page = found.slice(0, query.limit);
     const last = page[page.length - 1];
-    return { users: page.map(toView), next: found.length > query.limit && last ? Buffer.from(last._id).toString('base64url') : null };
+    return { users: page.map(toView), next: found.length > query.limit && last ? encodeCursor(last._id) : null };
   }
 
   /** One user with their identities, active sessions and recent audit events. */
@@ -184,7 +184,7 @@ export class AdminService {
     if (query.until) time.$lt = query.until;
     if (Object.keys(time).length) filter.time = time;
     if (query.cursor) {
-      const { at, id } = decodeAuditCursor(query.cursor);
+      const { time: at, id } = decodeTimeCursor(query.cursor);
       filter.$or = [{ time: { $lt: at } }, { time: at, _id: { $lt: id } }];
     }
     const found = await guardStore(() =>
@@ -199,7 +199,7 @@ export class AdminService {
     const last = page[page.length - 1];
     return {
       entries: page,
-      next: found.length > query.limit && last ? Buffer.from(`${Date.parse(last.time)}.${last.id}`).toString('base64url') : null,
+      next: found.length > query.limit && last ? encodeCursor(last.id, new Date(last.time)) : null,
     };
   }
 
@@ -260,14 +260,6 @@ function toAuditView(raw: Document): AuditView {
   };
 }
 
-function decodeAuditCursor(cursor: string): { at: Date; id: string } {
-  const [time, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('.');
-  const ms = Number(time);
-  if (!id || !Number.isSafeInteger(ms) || !/^[A-Za-z0-9_-]{1,64}$/.test(id))
-    throw new AppError('VALIDATION_FAILED', { issues: [{ path: 'cursor', message: 'Not a valid cursor.' }] });
-  return { at: new Date(ms), id };
-}
-
 export function actorName(actor: Actor): string {
   return actor.kind === 'user' ? `user:${actor.user._id}` : actor.kind;
 }
@@ -286,11 +278,4 @@ function toView(user: User): AdminUserView {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id))
-    throw new AppError('VALIDATION_FAILED', { issues: [{ path: 'cursor', message: 'Not a valid cursor.' }] });
-  return id;
 }

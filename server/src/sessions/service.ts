@@ -3,6 +3,7 @@ import type { Deps, RequestMeta } from '../context.js';
 import { randomId } from '../crypto/index.js';
 import { AppError } from '../errors/index.js';
 import { describeDevice } from '../http/index.js';
+import { decodeTimeCursor, encodeCursor } from '../store/index.js';
 import type { Authenticator, Principal, RevocationState, TokenIssuer } from '../tokens/index.js';
 import type { User, UserStore } from '../users/index.js';
 import { type SessionRecord, SessionStore } from './store.js';
@@ -124,13 +125,13 @@ export class SessionService {
     limit = 50,
     cursor?: string,
   ): Promise<{ sessions: SessionView[]; next: string | null }> {
-    const before = cursor ? decodeCursor(cursor) : undefined;
+    const before = cursor ? sessionCursor(cursor) : undefined;
     const records = await this.store.listActive(user._id, this.deps.clock.now(), limit + 1, before);
     const page = records.slice(0, limit);
     const last = page[page.length - 1];
     return {
       sessions: page.map((record) => this.view(record, user, currentSessionId)),
-      next: records.length > limit && last ? encodeCursor(last) : null,
+      next: records.length > limit && last ? encodeCursor(last._id, last.createdAt) : null,
     };
   }
 
@@ -257,14 +258,8 @@ export class SessionService {
   }
 }
 
-function encodeCursor(record: SessionRecord): string {
-  return Buffer.from(`${record.createdAt.getTime()}.${record._id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [time, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('.');
-  const ms = Number(time);
-  if (!id || !Number.isSafeInteger(ms) || !/^[A-Za-z0-9_-]{8,64}$/.test(id))
-    throw new AppError('VALIDATION_FAILED', { issues: [{ path: 'cursor', message: 'Not a valid cursor.' }] });
-  return { createdAt: new Date(ms), id };
+/** Session ids are at least 8 characters; the cursor is the last session's creation time and id. */
+function sessionCursor(cursor: string): { createdAt: Date; id: string } {
+  const { time, id } = decodeTimeCursor(cursor, 8);
+  return { createdAt: time, id };
 }

@@ -1,5 +1,6 @@
 /** MongoDB and Redis clients, collection names and indexes. */
 export { COLLECTIONS, ensureIndexes } from './collections.js';
+export { decodeIdCursor, decodeTimeCursor, encodeCursor } from './cursor.js';
 export { connectMongo } from './mongo.js';
 export { createRedis, redisReady } from './redis.js';
 export { RedisHealth, redisHealth } from './redis-health.js';
