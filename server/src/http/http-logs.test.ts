@@ -1,17 +1,18 @@
-// SECURITY.md N6 (CRLF in values that reach headers or logs) and N14 (log injection: newlines
-// and ANSI escapes neutralised). Values come from the path, the query (`return_to`), the
-// User-Agent and X-Forwarded-For; what must stay clean is every response header, the
-// redirect after sign-in, the session and audit records and every line in t.logLines.
-import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import { connect } from 'node:net';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/harness.js';
-import { expectCleanLogLines, expectProblem, expectStillServing, SecretWatch, sessionRecordOf, strings } from '../../test/http-checks.js';
+import {
+  expectCleanLogLines,
+  expectProblem,
+  expectStillServing,
+  rawSocketRequest,
+  SecretWatch,
+  sessionRecordOf,
+  strings,
+} from '../../test/http-checks.js';
 import { ALICE, authorizeAtIdp, cookieFrom, startLogin } from '../../test/sign-in.js';
 import { sha256 } from '../crypto/index.js';
-import { createHttpServer } from './index.js';
 
 const watch = new SecretWatch();
 afterAll(() => watch.closeAll());
@@ -43,26 +44,6 @@ async function signInWith(t: TestApp, options: { returnTo?: string; headers?: Re
   if (!sessionCookie) throw new Error('no session cookie');
   watch.add('session cookie', sessionCookie);
   return { response, session: await sessionRecordOf(t, sessionCookie) };
-}
-
-/** Sends bytes on a raw socket to the production server; returns the status line. */
-async function rawRequest(t: TestApp, bytes: Buffer): Promise<string> {
-  const server = createHttpServer(t.callback);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  try {
-    const socket = connect((server.address() as { port: number }).port, '127.0.0.1');
-    await once(socket, 'connect');
-    let answer = '';
-    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
-    socket.on('error', () => undefined);
-    socket.write(bytes);
-    await once(socket, 'close');
-    return answer.split('\r\n')[0] ?? '';
-  } finally {
-    server.closeAllConnections();
-    server.close();
-  }
 }
 
 const CRLF_RETURN_TO: [string, string][] = [
@@ -143,7 +124,7 @@ describe('N6 CRLF in values that reach headers', () => {
     ['DEL in the path', 'GET /sign-in\x7f HTTP/1.1\r\nHost: x\r\n\r\n'],
   ])('N6 raw %s never reaches the app: the HTTP server answers 400', async (_, request) => {
     const before = t.logLines.length;
-    expect(await rawRequest(t, Buffer.from(request, 'latin1'))).toBe('HTTP/1.1 400 Bad Request');
+    expect(await rawSocketRequest(t, Buffer.from(request, 'latin1'))).toBe('HTTP/1.1 400 Bad Request');
     const requests = t.logLines.slice(before).filter((line) => JSON.parse(line).msg === 'http.request');
     expect(requests, 'the app saw the request').toEqual([]);
     await expectStillServing(t);

@@ -6,9 +6,9 @@
 // proxy every address still draws on the same user's and the global budget. Nothing is ever
 // approved, each failure is audited, and a tripped budget leaves a `rate_limit.tripped` alert.
 import { afterAll, describe, expect, it } from 'vitest';
-import { createListeningApp, DeviceClient, grantError, type ListeningApp } from '../../test/device-client.js';
+import { createListeningApp, grantError, type ListeningApp } from '../../test/device-client.js';
 import { collection } from '../../test/http-checks.js';
-import { eventually, type Person, pairPost, type RawResponse, signedInPerson } from '../../test/pairing-helpers.js';
+import { eventually, type Person, pairPost, type RawResponse, signedInPerson, startPairing } from '../../test/pairing-helpers.js';
 
 const apps: ListeningApp[] = [];
 afterAll(() => Promise.all(apps.map((app) => app.close())));
@@ -41,11 +41,6 @@ function guess(t: ListeningApp, person: Person, code: string, headers: Record<st
 /** The 429 page without what differs per request (the request id). */
 function page(response: RawResponse): string {
   return response.text.replaceAll(String(response.headers['x-request-id']), 'REQUEST-ID');
-}
-
-async function startPairing(t: ListeningApp) {
-  const device = await DeviceClient.create(t.origin);
-  return { device, started: await device.start() };
 }
 
 async function expectNothingApproved(t: ListeningApp, failures: number) {

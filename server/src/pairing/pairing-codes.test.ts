@@ -5,7 +5,7 @@
 // refresh tokens reach the database or the logs; and every unusable user code — unknown,
 // expired, used, malformed — gets the same status and page, after the same lookup.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createListeningApp, DeviceClient, grantError, type ListeningApp } from '../../test/device-client.js';
+import { createListeningApp, grantError, type ListeningApp } from '../../test/device-client.js';
 import { collection, strings } from '../../test/http-checks.js';
 import {
   eventually,
@@ -21,6 +21,7 @@ import {
   rawRequest,
   refreshFields,
   signedInPerson,
+  startPairing,
   tokenRequest,
   tokenWithProof,
 } from '../../test/pairing-helpers.js';
@@ -43,11 +44,6 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function startPairing() {
-  const device = await DeviceClient.create(t.origin);
-  return { device, started: await device.start() };
-}
-
 /** Moves the server clock for the duration of `run` only (other tests keep real time). */
 async function withClockAhead<T>(ms: number, run: () => Promise<T>): Promise<T> {
   t.clock.advance(ms);
@@ -65,7 +61,7 @@ function normalisedPage(response: RawResponse): string {
 
 describe('P2 codes work once', () => {
   it('P2 a user code reused after approval: the lookup and a second decision (same or another user) get the invalid outcome', async () => {
-    const { started } = await startPairing();
+    const { started } = await startPairing(t);
     const first = await pairPost(t, alice, '/pair/decide', { user_code: started.user_code, decision: 'approve' });
     expect(outcomeOf(first.text)).toBe('approved');
     for (const [who, decision] of [
@@ -85,7 +81,7 @@ describe('P2 codes work once', () => {
   });
 
   it('P2 a device code reused after successful issuance → invalid_grant, audited, nothing more issued', async () => {
-    const { device, started } = await startPairing();
+    const { device, started } = await startPairing(t);
     await pairPost(t, alice, '/pair/decide', { user_code: started.user_code, decision: 'approve' });
     const tokens = await device.poll(started.device_code);
     expect(tokens.refresh_token).toBeTruthy();
@@ -106,7 +102,7 @@ describe('P2 codes work once', () => {
 
 describe('P3 expired codes', () => {
   it('P3 a pending device code past DEVICE_CODE_TTL_SECONDS → expired_token; its user code is refused on the pair page', async () => {
-    const { device, started } = await startPairing();
+    const { device, started } = await startPairing(t);
     expect(started.expires_in).toBe(60);
     await withClockAhead(61_000, async () => {
       // The client's proofs carry real time: 61 s old is still inside the 120 s window.
@@ -123,7 +119,7 @@ describe('P3 expired codes', () => {
   });
 
   it('P3 a code approved in time but redeemed after expiry → expired_token, no tokens', async () => {
-    const { device, started } = await startPairing();
+    const { device, started } = await startPairing(t);
     await pairPost(t, alice, '/pair/decide', { user_code: started.user_code, decision: 'approve' });
     await withClockAhead(61_000, async () => {
       expect(await grantError(() => device.poll(started.device_code))).toBe('expired_token');
@@ -132,7 +128,7 @@ describe('P3 expired codes', () => {
   });
 
   it('P3 one second before expiry the code still works (the control)', async () => {
-    const { device, started } = await startPairing();
+    const { device, started } = await startPairing(t);
     await withClockAhead(58_000, async () => {
       const decide = await pairPost(t, alice, '/pair/decide', { user_code: started.user_code, decision: 'approve' });
       expect(outcomeOf(decide.text)).toBe('approved');
@@ -145,7 +141,7 @@ describe('P5 codes as operators, arrays or over-long strings', () => {
   const OPERATORS = ['{"$ne":null}', '{"$gt":""}', '{"$regex":".*"}', '[object Object]', 'null', 'true', '$where', '.*'];
 
   it('P5 on the pair page: operator-shaped codes are just wrong codes (400), nothing matched', async () => {
-    await startPairing(); // a pending request an operator would match
+    await startPairing(t); // a pending request an operator would match
     for (const code of OPERATORS) {
       const lookup = await pairPost(t, alice, '/pair', { user_code: code });
       expect(lookup.status, code).toBe(400);
@@ -157,7 +153,7 @@ describe('P5 codes as operators, arrays or over-long strings', () => {
   });
 
   it('P5 on the pair page: duplicated, bracketed, dotted and over-long parameters → 400 error pages, never 5xx', async () => {
-    const { started } = await startPairing();
+    const { started } = await startPairing(t);
     const code = started.user_code;
     const cases: [string, string, string][] = [
       ['user_code twice', form({ user_code: [code, 'ZZZZ-ZZZZ'], csrf: alice.csrf }), 'A parameter was given more than once.'],
@@ -184,7 +180,7 @@ describe('P5 codes as operators, arrays or over-long strings', () => {
   });
 
   it('P5 at /oauth/token: device_code / refresh_token as operators, arrays, duplicates or 10k strings → RFC 6749 JSON errors', async () => {
-    const { device, started } = await startPairing();
+    const { device, started } = await startPairing(t);
     const nonce = await fetchNonce(t);
     const expectOAuthError = (response: RawResponse, status: number, error: string, what: string) => {
       expect(response.status, `${what}: ${response.text}`).toBe(status);
@@ -235,7 +231,7 @@ describe('P5 codes as operators, arrays or over-long strings', () => {
 
 describe('P6 typed codes are normalised once', () => {
   it('P6 case, spaces, no hyphen, O for 0, I and L for 1 all find the same pending request; U does not', async () => {
-    const { device, started } = await startPairing();
+    const { device, started } = await startPairing(t);
     // Give the pending request a known code with 0s and 1s (keyed hash, as the server stores it).
     const hasher = new CodeHasher(t.config.masterKey);
     const known = 'A0B1C0D1';
@@ -271,7 +267,7 @@ describe('P6 typed codes are normalised once', () => {
   });
 
   it('P6 the verification_uri_complete link prefills the canonical code', async () => {
-    const { started } = await startPairing();
+    const { started } = await startPairing(t);
     const lower = started.user_code.toLowerCase().replace('-', ' ');
     const page = await rawRequest(t.origin, 'GET', `/pair?code=${encodeURIComponent(lower)}`, { Cookie: alice.cookie });
     expect(page.status).toBe(200);
@@ -327,11 +323,11 @@ describe('P9 only hashes are stored', () => {
 describe('P10 every unusable user code gets the same answer', () => {
   it('P10 unknown, expired, used and malformed codes: same status and page at /pair and /pair/decide, after one lookup each', async () => {
     // used: approved already; expired: still pending, 61 s past its expiry on the server clock.
-    const used = await startPairing();
+    const used = await startPairing(t);
     expect(outcomeOf((await pairPost(t, alice, '/pair/decide', { user_code: used.started.user_code, decision: 'approve' })).text)).toBe(
       'approved',
     );
-    const expired = await startPairing();
+    const expired = await startPairing(t);
     const kinds = {
       unknown: 'ZZZZ-ZZZZ',
       expired: expired.started.user_code,
@@ -380,7 +376,7 @@ describe('P10 every unusable user code gets the same answer', () => {
 
 describe('C1–C6 on the pair page: forms are same-origin and CSRF-bound (nobody approves a device for you)', () => {
   it('C1–C6 cross-site, Origin null, no Origin, missing/foreign CSRF token: refused, nothing approved, no budget spent', async () => {
-    const { device, started } = await startPairing();
+    const { device, started } = await startPairing(t);
     const failuresBefore = await collection(t, 'audit').countDocuments({ action: 'pairing.confirmed', outcome: 'failure' });
     const body = (csrf: string | null) => form({ user_code: started.user_code, decision: 'approve', ...(csrf === null ? {} : { csrf }) });
     const base = { Cookie: alice.cookie, 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'text/html' };
@@ -409,7 +405,7 @@ describe('C1–C6 on the pair page: forms are same-origin and CSRF-bound (nobody
   });
 
   it('C10 without a session the pair page does not decide anything', async () => {
-    const { device, started } = await startPairing();
+    const { device, started } = await startPairing(t);
     const response = await rawRequest(
       t.origin,
       'POST',

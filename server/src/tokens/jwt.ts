@@ -1,8 +1,8 @@
 import { TOKEN_TYPES, type TokenType } from '@gatehouse/shared';
-import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { decodeProtectedHeader, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import type { Clock } from '../context.js';
 import { randomId } from '../crypto/index.js';
-import { AppError } from '../errors/index.js';
+import { AppError, joseFailure } from '../errors/index.js';
 import type { Keyring } from './keyring.js';
 import { VerifiedTokenCache } from './verified-cache.js';
 
@@ -126,7 +126,7 @@ export class TokenIssuer {
         currentDate: new Date(nowMs),
       }));
     } catch (error) {
-      if (error instanceof errors.JWTExpired) throw new AppError('TOKEN_EXPIRED', { cause: error });
+      if (joseFailure(error)?.kind === 'expired') throw new AppError('TOKEN_EXPIRED', { cause: error });
       // Any other jose failure, including a TypeError on odd input, is a 401 — never a 500.
       throw new AppError('TOKEN_INVALID', { cause: error });
     }

@@ -5,10 +5,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createRemoteJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../test/dedicated-redis.js';
 import {
   createTestApp,
   createUser,
@@ -26,15 +26,6 @@ import { longestTokenLifetimeMs } from './lifetimes.js';
 /** "Within a few seconds": the announcement is immediate, the periodic re-read every KEYRING_REFRESH_SECONDS. */
 const PICKUP_MS = 10_000;
 const _REPO = fileURLToPath(new URL('../../..', import.meta.url));
-
-async function waitUntil(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = PICKUP_MS): Promise<void> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (await probe()) return;
-    await sleep(100);
-  }
-  throw new Error(`${what} not within ${timeoutMs} ms`);
-}
 
 let a: TestApp;
 let b: TestApp;
@@ -109,11 +100,11 @@ describe('rotation and pruning across two instances', () => {
     expect(newKid).not.toBe('');
     expect(newKid).not.toBe(oldKid);
 
-    await waitUntil('A signing with the new key', () => a.services.keyring.signingKey().kid === newKid);
+    await waitUntil('A signing with the new key', () => a.services.keyring.signingKey().kid === newKid, PICKUP_MS);
     newToken = (await issueApiToken(a, user)).token;
     expect(kidOf(newToken)).toBe(newKid);
-    await waitUntil('B accepting A’s new token', () => accepts(b, newToken));
-    await waitUntil('B signing with the new key', () => b.services.keyring.signingKey().kid === newKid);
+    await waitUntil('B accepting A’s new token', () => accepts(b, newToken), PICKUP_MS);
+    await waitUntil('B signing with the new key', () => b.services.keyring.signingKey().kid === newKid, PICKUP_MS);
 
     for (const t of [a, b]) {
       expect(await accepts(t, oldToken)).toBe(true);
@@ -173,7 +164,7 @@ describe('rotation and pruning across two instances', () => {
     expect(await a.db.collection('audit').countDocuments({ action: 'key.pruned', target: `key:${oldKid}` })).toBe(1);
 
     for (const t of [a, b]) {
-      await waitUntil('the pruned key leaving the ring', async () => !(await publishedKids(t)).includes(oldKid));
+      await waitUntil('the pruned key leaving the ring', async () => !(await publishedKids(t)).includes(oldKid), PICKUP_MS);
       // Refused although this instance verified (and cached) the token before the prune.
       expectProblem(await bearerOn(t, oldToken), 401, 'TOKEN_INVALID');
       expect(await accepts(t, newToken)).toBe(true);
@@ -197,11 +188,11 @@ describe('keys import', () => {
     const kid = /^imported (\S+) as the active key$/.exec(lines[0] ?? '')?.[1] ?? '';
     expect(kid).not.toBe('');
 
-    await waitUntil('A signing with the imported key', () => a.services.keyring.signingKey().kid === kid);
+    await waitUntil('A signing with the imported key', () => a.services.keyring.signingKey().kid === kid, PICKUP_MS);
     const token = (await issueApiToken(a, user)).token;
     expect(kidOf(token)).toBe(kid);
     expect((await jwtVerify(token, publicKey, { issuer: TEST_ORIGIN, audience: 'gatehouse:api' })).payload.sub).toBe(user._id);
-    await waitUntil('B accepting a token of the imported key', () => accepts(b, token));
+    await waitUntil('B accepting a token of the imported key', () => accepts(b, token), PICKUP_MS);
     expect(await a.db.collection('audit').countDocuments({ action: 'key.imported', target: `key:${kid}` })).toBe(1);
   });
 
@@ -211,7 +202,7 @@ describe('keys import', () => {
     const file = join(tmp, 'existing.jwk.json');
     writeFileSync(file, JSON.stringify(jwk));
     expect((await keys('import', file)).lines).toEqual(['imported legacy-2024 as the active key']);
-    await waitUntil('B signing with legacy-2024', () => b.services.keyring.signingKey().kid === 'legacy-2024');
+    await waitUntil('B signing with legacy-2024', () => b.services.keyring.signingKey().kid === 'legacy-2024', PICKUP_MS);
     expect(await accepts(b, (await issueApiToken(a, user)).token)).toBe(true);
   });
 
@@ -252,7 +243,8 @@ describe('the gatehouse binary', () => {
     const { code, stdout, stderr } = await runGatehouse(a, ['keys', 'rotate']);
     expect(code, stderr).toBe(0);
     const kid = /^new active key (\S+);/.exec(stdout)?.[1] ?? '';
-    for (const t of [a, b]) await waitUntil('an instance signing with the CLI’s key', () => t.services.keyring.signingKey().kid === kid);
+    for (const t of [a, b])
+      await waitUntil('an instance signing with the CLI’s key', () => t.services.keyring.signingKey().kid === kid, PICKUP_MS);
   }, 60_000);
 
   it('no command: usage and exit 64; a wrong master key: a clear error, exit 1', async () => {

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, createUser, issueApiToken, startBrowserSession, TEST_ORIGIN, type TestApp } from '../../test/harness.js';
-import { expectProblem, SecretWatch } from '../../test/http-checks.js';
+import { expectProblem, introspectRequest, SecretWatch } from '../../test/http-checks.js';
 import { ALICE, BOB, signIn } from '../../test/sign-in.js';
 import type { User } from '../users/index.js';
 
@@ -64,12 +64,7 @@ async function createToken(p: Person, body: object = { name: 'CI pipeline', scop
   return response;
 }
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
-const introspect = (token: string, auth: [string, string] = [RESOURCE_SERVER.id, RESOURCE_SERVER.secret]) =>
-  t.http
-    .post('/oauth/introspect')
-    .auth(...auth)
-    .type('form')
-    .send({ token });
+const introspect = (token: string) => introspectRequest(t, token, [RESOURCE_SERVER.id, RESOURCE_SERVER.secret]);
 
 describe('personal API tokens', () => {
   it('are created from a cookie session: 201, the token shown once with its scopes and expiry, never stored', async () => {

@@ -16,7 +16,7 @@ import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { signInAtDevIdp } from '../../../scripts/dev-idp/index.mjs';
 import { createTestApp, createUser, issueApiToken, startBrowserSession, TEST_ORIGIN, type TestApp } from '../../test/harness.js';
-import { csrfTokenOf, expectProblem, SecretWatch } from '../../test/http-checks.js';
+import { csrfTokenOf, expectProblem, introspectRequest, SecretWatch } from '../../test/http-checks.js';
 import { ALICE, signIn } from '../../test/sign-in.js';
 import { runKeysCommand } from '../cli/keys.js';
 import type { User } from '../users/index.js';
@@ -141,7 +141,7 @@ async function expectAcceptedAt(place: Place, token: string): Promise<void> {
 }
 
 async function introspect(token: string): Promise<Record<string, unknown>> {
-  const response = await t.http.post('/oauth/introspect').auth(RESOURCE_SERVER.id, RESOURCE_SERVER.secret).type('form').send({ token });
+  const response = await introspectRequest(t, token, [RESOURCE_SERVER.id, RESOURCE_SERVER.secret]);
   expect(response.status, response.text).toBe(200);
   return response.body as Record<string, unknown>;
 }
