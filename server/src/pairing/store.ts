@@ -104,6 +104,21 @@ export class PairingStore {
     return guardStore(() => this.refreshTokens.findOne({ _id: hash }));
   }
 
+  /**
+   * The sweeper's part: pairing requests (and their one-time claims) that expired before `before`
+   * — they live ten minutes, kept a while for support — and refresh tokens whose session ended
+   * before it (rotated ones are kept while their session lives: they are how a replay is
+   * recognised). Returns how many pairings went.
+   */
+  async sweep(before: Date): Promise<number> {
+    const [pairings] = await Promise.all([
+      guardStore(() => this.pairings.deleteMany({ expiresAt: { $lt: before } })),
+      guardStore(() => this.claims.deleteMany({ at: { $lt: before } })),
+      guardStore(() => this.refreshTokens.deleteMany({ sessionExpiresAt: { $lt: before } })),
+    ]);
+    return pairings.deletedCount;
+  }
+
   /** Account deletion: the user's refresh tokens and pairing requests go. */
   async deleteForUser(userId: string): Promise<void> {
     await guardStore(() => this.refreshTokens.deleteMany({ userId }));

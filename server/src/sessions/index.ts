@@ -3,3 +3,4 @@ export { type CredentialDeps, optionalSession, requireCredential, requireSession
 export { sessionRoutes } from './routes.js';
 export { SessionService } from './service.js';
 export { signOut } from './sign-out.js';
+export { SessionStore } from './store.js';

@@ -95,6 +95,11 @@ export class SessionStore {
     );
   }
 
+  /** The sweeper's part: sessions that ended (absolute expiry) before `before`. Returns how many went. */
+  async deleteEndedBefore(before: Date): Promise<number> {
+    return (await guardStore(() => this.sessions.deleteMany({ absoluteExpiresAt: { $lt: before } }))).deletedCount;
+  }
+
   async deleteForUser(userId: string): Promise<void> {
     await guardStore(() => this.sessions.deleteMany({ userId }));
   }

@@ -4,4 +4,4 @@ export { decodeIdCursor, decodeTimeCursor, encodeCursor } from './cursor.js';
 export { connectMongo } from './mongo.js';
 export { createRedis, redisReady } from './redis.js';
 export { RedisHealth, redisHealth } from './redis-health.js';
-export { startSweeper, sweepExpired } from './sweeper.js';
+export { startSweeper } from './sweeper.js';

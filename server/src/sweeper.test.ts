@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { sweepExpired } from './index.js';
+import { createTestApp, type TestApp } from '../test/harness.js';
+import { sweepExpired } from './sweeper.js';
 
 describe('the sweeper', () => {
   let t: TestApp;
