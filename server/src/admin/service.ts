@@ -1,10 +1,10 @@
-import type { AdminUserQuery, AdminUserView, AuditAction, AuditOutcome, UserStatus } from '@gatehouse/shared';
-import type { Document, Filter } from 'mongodb';
+import type { AdminUserQuery, AdminUserView, AuditAction, UserStatus } from '@gatehouse/shared';
+import type { Filter } from 'mongodb';
 import type { AuditLog } from '../audit/index.js';
 import type { Deps, RequestMeta } from '../context.js';
-import { AppError, guardStore } from '../errors/index.js';
+import { AppError } from '../errors/index.js';
 import type { SessionService } from '../sessions/index.js';
-import { COLLECTIONS, decodeIdCursor, decodeTimeCursor, encodeCursor } from '../store/index.js';
+import { decodeIdCursor, encodeCursor } from '../store/index.js';
 import type { User, UserStore } from '../users/index.js';
 
 /**
@@ -116,14 +116,7 @@ export class AdminService {
     const [identities, { sessions }, events] = await Promise.all([
       this.users.listIdentities(userId),
       this.sessions.listForUser(user, null, 100),
-      guardStore(() =>
-        this.deps.db
-          .collection(COLLECTIONS.audit)
-          .find({ $or: [{ target: `user:${userId}` }, { actor: `user:${userId}` }] }, { projection: { ip: 0, ipIndex: 0, ipKey: 0 } })
-          .sort({ time: -1 })
-          .limit(20)
-          .toArray(),
-      ),
+      this.audit.about(userId, 20),
     ]);
     return {
       user: toView(user),
@@ -136,13 +129,7 @@ export class AdminService {
       })),
       // Admins see devices and times, not IP addresses: those are shown only to their own user.
       sessions: sessions.map((session) => ({ ...session, ip: null })),
-      events: events.map((event) => ({
-        time: (event.time as Date).toISOString(),
-        action: event.action as string,
-        outcome: event.outcome as string,
-        actor: event.actor as string,
-        target: (event.target as string | null) ?? null,
-      })),
+      events: events.map(({ time, action, outcome, actor, target }) => ({ time, action, outcome, actor, target })),
     };
   }
 
@@ -168,41 +155,6 @@ export class AdminService {
     return count;
   }
 
-  /**
-   * Audit entries matching exact filters, newest first, a page at a time. Encrypted IPs, their
-   * blind index and key never leave here: the console does not show addresses.
-   */
-  async searchAudit(query: AuditQuery): Promise<{ entries: AuditView[]; next: string | null }> {
-    // Audit ids are strings (randomId), not ObjectIds: a plain document filter, built from parsed values only.
-    const filter: Document = {};
-    if (query.action) filter.action = query.action;
-    if (query.outcome) filter.outcome = query.outcome;
-    if (query.actor) filter.actor = query.actor;
-    if (query.target) filter.target = query.target;
-    const time: Record<string, Date> = {};
-    if (query.since) time.$gte = query.since;
-    if (query.until) time.$lt = query.until;
-    if (Object.keys(time).length) filter.time = time;
-    if (query.cursor) {
-      const { time: at, id } = decodeTimeCursor(query.cursor);
-      filter.$or = [{ time: { $lt: at } }, { time: at, _id: { $lt: id } }];
-    }
-    const found = await guardStore(() =>
-      this.deps.db
-        .collection(COLLECTIONS.audit)
-        .find(filter, { projection: { ip: 0, ipIndex: 0, ipKey: 0 } })
-        .sort({ time: -1, _id: -1 })
-        .limit(query.limit + 1)
-        .toArray(),
-    );
-    const page = found.slice(0, query.limit).map(toAuditView);
-    const last = page[page.length - 1];
-    return {
-      entries: page,
-      next: found.length > query.limit && last ? encodeCursor(last.id, new Date(last.time)) : null,
-    };
-  }
-
   private async recordBan(user: User): Promise<void> {
     const identities = await this.users.listIdentities(user._id);
     const emails = new Set([user.email, ...identities.filter((i) => i.emailVerified).map((i) => i.email)].filter((e): e is string => !!e));
@@ -218,46 +170,6 @@ function assertMayAct(actor: Actor, target: User): void {
   if (actor.user._id === target._id) throw new AppError('FORBIDDEN', { detail: 'You cannot change your own account here.' });
   if (target.roles.includes('owner')) throw new AppError('FORBIDDEN');
   if (target.roles.includes('admin') && !roles.includes('owner')) throw new AppError('FORBIDDEN');
-}
-
-/** What searchAudit filters on: exact action, outcome, actor and target; since inclusive, until exclusive. */
-export interface AuditQuery {
-  action?: AuditAction;
-  outcome?: AuditOutcome;
-  actor?: string;
-  target?: string;
-  since?: Date;
-  until?: Date;
-  cursor?: string;
-  limit: number;
-}
-
-/** An audit entry as the console shows it: no IP fields. */
-export interface AuditView {
-  id: string;
-  time: string;
-  action: string;
-  outcome: string;
-  actor: string;
-  target: string | null;
-  requestId: string | null;
-  seq: number | null;
-  details: Record<string, unknown>;
-}
-
-function toAuditView(raw: Document): AuditView {
-  const text = (value: unknown) => (typeof value === 'string' ? value : null);
-  return {
-    id: String(raw._id),
-    time: raw.time instanceof Date ? raw.time.toISOString() : new Date(0).toISOString(),
-    action: text(raw.action) ?? '',
-    outcome: text(raw.outcome) ?? '',
-    actor: text(raw.actor) ?? '',
-    target: text(raw.target),
-    requestId: text(raw.requestId),
-    seq: typeof raw.seq === 'number' ? raw.seq : null,
-    details: raw.details && typeof raw.details === 'object' ? (raw.details as Record<string, unknown>) : {},
-  };
 }
 
 export function actorName(actor: Actor): string {

@@ -200,7 +200,7 @@ export function adminConsoleRoutes(deps: ConsoleDeps) {
     { method: 'get', path: '/admin/audit', summary: 'Admin console page.', hidden: true, query: consoleAuditQuerySchema },
     ...adminPage,
     async ({ query }, ctx) => {
-      const { entries, next } = await deps.admin.searchAudit(query);
+      const { entries, next } = await deps.audit.search(query);
       const raw = readParams(ctx.querystring);
       const filter: AuditFilterText = {};
       for (const key of ['action', 'outcome', 'actor', 'target', 'since', 'until'] as const) if (raw[key]) filter[key] = raw[key];
