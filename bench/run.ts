@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { freePort, startStack } from '../scripts/stack/index.mjs';
+import { createApp } from '../server/src/app.js';
 import { loadConfig } from '../server/src/config/index.js';
 import { systemClock } from '../server/src/context.js';
 import { IpCipher } from '../server/src/crypto/index.js';
-import { createApp } from '../server/src/http/app.js';
 import { createLogger } from '../server/src/log/index.js';
 import { connectMongo, createRedis, ensureIndexes, redisReady } from '../server/src/store/index.js';
 

@@ -11,7 +11,7 @@ import { assertPortFree, freePort } from './proc.mjs';
 import { startRedis } from './redis.mjs';
 
 export { aptInstall, findPostgresBin, which } from './apt.mjs';
-export { buildFerretdb, ferretdbBinaryPath } from './ferretdb.mjs';
+export { buildFerretdb } from './ferretdb.mjs';
 export { freePort } from './proc.mjs';
 
 /** Spawns the dead-man switch (watchdog.mjs) that cleans up if this process dies without stop(). */

@@ -1,12 +1,13 @@
 import { once } from 'node:events';
+import { createApp } from './app.js';
 import { AuditSealer } from './audit/index.js';
 import { loadConfig } from './config/index.js';
 import { systemClock } from './context.js';
 import { IpCipher } from './crypto/index.js';
-import { createApp } from './http/app.js';
-import { createHttpServer } from './http/server.js';
+import { createHttpServer } from './http/index.js';
 import { createLogger } from './log/index.js';
 import { connectMongo, createRedis, ensureIndexes, startSweeper } from './store/index.js';
+import { sweepExpired } from './sweeper.js';
 
 /** Boots one Gatehouse instance: config, stores, app, HTTP server, graceful shutdown. */
 async function main() {
@@ -29,7 +30,7 @@ async function main() {
   const { app, close: closeApp } = await createApp(deps);
   // Every instance runs a sealer; the lease lets one at a time extend the audit chain.
   const stopSealer = new AuditSealer(deps).start(5_000);
-  const stopSweeper = startSweeper(db, systemClock, log, 10 * 60_000);
+  const stopSweeper = startSweeper(() => sweepExpired(db, systemClock), log, 10 * 60_000);
   // Slow or never-finished uploads are cut off (SECURITY.md N3); keep-alive stays short.
   const server = createHttpServer(app.callback());
   server.listen(config.PORT, config.HOST);

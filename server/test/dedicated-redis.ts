@@ -5,8 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { freePort } from '../../scripts/stack/index.mjs';
 
-/** Polls `probe` every 100 ms until it is true; returns the milliseconds it took, fails after `timeoutMs`. */
-export async function waitUntil(what: string, probe: () => Promise<boolean> | boolean, timeoutMs: number): Promise<number> {
+/** Polls `probe` every 100 ms until it is true; returns the milliseconds it took, fails after `timeoutMs`. The suites' one waitUntil. */
+export async function waitUntil(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<number> {
   const started = Date.now();
   while (Date.now() - started < timeoutMs) {
     if (await probe()) return Date.now() - started;

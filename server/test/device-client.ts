@@ -4,7 +4,7 @@
 import type { RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as oauth from 'oauth4webapi';
-import { createHttpServer } from '../src/http/server.js';
+import { createHttpServer } from '../src/http/index.js';
 import { createTestApp, type TestApp, type TestAppOptions } from './harness.js';
 import { rememberSecret } from './suite-audit.js';
 

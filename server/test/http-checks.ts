@@ -2,9 +2,12 @@
 // 4xx problem-details body with a stable code and the request id, nothing internal leaks,
 // the process keeps serving, and no log line carries a secret or a raw control character.
 
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { ERROR_CODES, type ErrorCode } from '@gatehouse/shared';
 import type { Response } from 'supertest';
 import { expect } from 'vitest';
+import { createHttpServer } from '../src/http/index.js';
 import { createTestApp, type TestApp } from './harness.js';
 import { ALICE, signIn } from './sign-in.js';
 import { rememberSecret } from './suite-audit.js';
@@ -158,4 +161,33 @@ export async function sessionRecordOf(t: TestApp, sessionCookie: string) {
 /** A raw collection whose documents have string ids, for reading and planting records by hand. */
 export function collection(t: TestApp, name: string) {
   return t.db.collection<{ _id: string; [field: string]: unknown }>(name);
+}
+
+/** Sends bytes on a raw socket to the production server (createHttpServer); returns the status line. */
+export async function rawSocketRequest(t: TestApp, bytes: Buffer): Promise<string> {
+  const server = createHttpServer(t.callback);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const socket = connect((server.address() as { port: number }).port, '127.0.0.1');
+    await once(socket, 'connect');
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.write(bytes);
+    await once(socket, 'close');
+    return answer.split('\r\n')[0] ?? '';
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}
+
+/** `POST /oauth/introspect` (RFC 7662) as the resource server `auth` = [id, secret]. */
+export function introspectRequest(t: TestApp, token: string, auth: [string, string]) {
+  return t.http
+    .post('/oauth/introspect')
+    .auth(...auth)
+    .type('form')
+    .send({ token });
 }

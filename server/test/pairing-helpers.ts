@@ -218,3 +218,9 @@ export async function pair(t: ListeningApp, person: Person, device?: DeviceClien
     refreshToken: client.refreshToken as string,
   };
 }
+
+/** A fresh device (its own DPoP key) that has started pairing: RFC 8628 device authorization. */
+export async function startPairing(t: { origin: string }): Promise<{ device: DeviceClient; started: DeviceAuthorization }> {
+  const device = await DeviceClient.create(t.origin);
+  return { device, started: await device.start() };
+}

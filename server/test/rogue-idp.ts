@@ -2,9 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
 import { createTestApp, type TestApp } from './harness.js';
 import { callbackJson, SecretWatch, startLogin } from './sign-in.js';
+import { newSigningKey, type SigningKey } from './signing-keys.js';
 
 /**
  * A small but real OpenID provider over HTTP on localhost whose answers a test can bend, for
@@ -75,22 +76,12 @@ export function rogueProviderEnv(idp: RogueIdp): Record<string, string> {
 
 const defaults = (): RogueBehaviour => ({ advertiseIss: true, alg: 'RS256', claims: {}, omit: [], tokenDelayMs: 0 });
 
-interface KeyEntry {
-  kid: string;
-  privateKey: CryptoKey;
-  publicJwk: JWK;
-}
-
-async function newKey(): Promise<KeyEntry> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
-  const kid = randomBytes(6).toString('hex');
-  return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
-}
+const newKey = () => newSigningKey('RS256');
 
 export async function startRogueIdp(options: { redirectUri: string }): Promise<RogueIdp> {
   const clientId = 'rogue-client';
   const clientSecret = randomBytes(24).toString('base64url');
-  const keys: KeyEntry[] = [await newKey()];
+  const keys: SigningKey[] = [await newKey()];
   const stranger = await newKey();
   const codes = new Map<string, { nonce: string; challenge: string; sub: string }>();
   let server: Server;
@@ -142,7 +133,7 @@ export async function startRogueIdp(options: { redirectUri: string }): Promise<R
     if (alg === 'HS256-client-secret') {
       return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ }).sign(new TextEncoder().encode(clientSecret));
     }
-    const signer = alg === 'unknown-key' ? stranger : (keys[0] as KeyEntry);
+    const signer = alg === 'unknown-key' ? stranger : (keys[0] as SigningKey);
     return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: signer.kid, typ }).sign(signer.privateKey);
   }
 
@@ -169,7 +160,7 @@ export async function startRogueIdp(options: { redirectUri: string }): Promise<R
     if (alg === 'HS256-client-secret') {
       return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(clientSecret));
     }
-    const signer = alg === 'unknown-key' ? stranger : (keys[0] as KeyEntry);
+    const signer = alg === 'unknown-key' ? stranger : (keys[0] as SigningKey);
     return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: signer.kid }).sign(signer.privateKey);
   }
 

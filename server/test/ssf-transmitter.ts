@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
+import { newSigningKey } from './signing-keys.js';
 
 /** Event type URIs of the CAEP and RISC events Gatehouse acts on. */
 export const EVENTS = {
@@ -39,16 +40,7 @@ export interface TestTransmitter {
   close(): Promise<void>;
 }
 
-interface KeyEntry {
-  kid: string;
-  privateKey: CryptoKey;
-  publicJwk: JWK;
-}
-
-async function newKey(kid: string): Promise<KeyEntry> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
-  return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' } };
-}
+const newKey = (kid: string) => newSigningKey('ES256', kid);
 
 export async function startTestTransmitter(audience: string): Promise<TestTransmitter> {
   const kid = randomBytes(6).toString('hex');

@@ -125,3 +125,24 @@ export const pairDecisionSchema = z.strictObject({
   decision: z.enum(['approve', 'decline']),
   csrf: z.string().max(200),
 });
+
+/**
+ * `GET /.well-known/oauth-authorization-server` (RFC 8414) as Gatehouse answers it. Clients
+ * other than ours may read more fields; the extension relies on the required ones.
+ */
+export const authorizationServerMetadataSchema = z.object({
+  issuer: z.string(),
+  device_authorization_endpoint: z.string(),
+  token_endpoint: z.string(),
+  revocation_endpoint: z.string().optional(),
+  introspection_endpoint: z.string().optional(),
+  jwks_uri: z.string().optional(),
+  grant_types_supported: z.array(z.string()).optional(),
+  response_types_supported: z.array(z.string()).optional(),
+  token_endpoint_auth_methods_supported: z.array(z.string()).optional(),
+  revocation_endpoint_auth_methods_supported: z.array(z.string()).optional(),
+  introspection_endpoint_auth_methods_supported: z.array(z.string()).optional(),
+  dpop_signing_alg_values_supported: z.array(z.string()).optional(),
+  scopes_supported: z.array(z.string()).optional(),
+});
+export type AuthorizationServerMetadata = z.infer<typeof authorizationServerMetadataSchema>;

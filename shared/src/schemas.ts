@@ -53,6 +53,8 @@ export const roleSchema = z.enum(['user', 'admin', 'owner']);
 export type Role = z.infer<typeof roleSchema>;
 export const sessionKindSchema = z.enum(['browser', 'extension', 'api']);
 export type SessionKind = z.infer<typeof sessionKindSchema>;
+/** What people read for each session kind: account page, admin console and extension popup. */
+export const SESSION_KIND_LABELS: Record<SessionKind, string> = { browser: 'Browser', extension: 'Paired extension', api: 'API token' };
 
 /** A session as its own user sees it (account page, extension popup, API). */
 export const sessionViewSchema = z.object({
@@ -99,8 +101,8 @@ export const sessionListQuerySchema = z.strictObject({
 export const sessionListSchema = z.object({ sessions: z.array(sessionViewSchema), next: z.string().nullable() });
 export type SessionList = z.infer<typeof sessionListSchema>;
 
-/** `/api/v1/me/sessions/{id}` path parameter */
-export const sessionIdParamSchema = z.strictObject({ id: opaqueIdSchema });
+/** An `{id}` path parameter (sessions, users). */
+export const idParamsSchema = z.strictObject({ id: opaqueIdSchema });
 
 /** `POST /api/v1/me/api-tokens` */
 export const createApiTokenSchema = z.strictObject({
@@ -166,3 +168,9 @@ export const activityQuerySchema = z.strictObject({ limit: z.coerce.number().int
 /** `POST /api/v1/admin/users/{id}/roles` (owners only): grant or take away the admin role. */
 export const roleChangeSchema = z.strictObject({ admin: z.boolean() });
 export type RoleChange = z.infer<typeof roleChangeSchema>;
+
+/** Answers of the admin and sign-out-everywhere endpoints. */
+export const revokedCountSchema = z.object({ revoked: z.number().int() });
+export const adminUserListSchema = z.object({ users: z.array(adminUserViewSchema), next: z.string().nullable() });
+export const userStatusAnswerSchema = z.object({ id: z.string(), status: userStatusSchema });
+export const userRolesAnswerSchema = z.object({ id: z.string(), roles: z.array(roleSchema) });

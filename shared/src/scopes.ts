@@ -10,6 +10,29 @@ export const SCOPES = {
 export type Scope = keyof typeof SCOPES;
 export const SCOPE_NAMES = Object.keys(SCOPES) as Scope[];
 
+/** A public OAuth client Gatehouse ships: its id, the name people see on the pair page, the scopes it asks for. */
+export interface KnownClient {
+  id: string;
+  name: string;
+  scopes: readonly Scope[];
+}
+
+/** The browser extension. */
+export const EXTENSION_CLIENT = {
+  id: 'gatehouse-extension',
+  name: 'Gatehouse browser extension',
+  scopes: ['profile:read', 'sessions:read', 'sessions:revoke', 'activity:read'],
+} as const satisfies KnownClient;
+
+/** The first-party command-line client. */
+export const CLI_CLIENT = {
+  id: 'gatehouse-cli',
+  name: 'Gatehouse command-line client',
+  scopes: ['profile:read', 'sessions:read', 'sessions:revoke'],
+} as const satisfies KnownClient;
+
+export const KNOWN_CLIENTS: readonly KnownClient[] = [EXTENSION_CLIENT, CLI_CLIENT];
+
 /** Token types: each has its own JWT `typ` header and audience so none can stand in for another. */
 export const TOKEN_TYPES = {
   session: { typ: 'gh-session+jwt', audience: 'gatehouse:session' },

@@ -1,3 +1,4 @@
+import { DEVICE_CODE_GRANT, EXTENSION_CLIENT } from '@gatehouse/shared';
 import * as oauth from 'oauth4webapi';
 import { isLocalHttp } from '../backend/url.js';
 import { loadOrCreateKeyPair } from '../crypto/key-store.js';
@@ -9,9 +10,9 @@ import type { BackendMetadata } from '../state/items.js';
  * DPoP proofs and nonces, refresh, revocation). This module only wires it to our key and backend.
  */
 
-export const CLIENT: oauth.Client = { client_id: 'gatehouse-extension' };
+export const CLIENT: oauth.Client = { client_id: EXTENSION_CLIENT.id };
 export const CLIENT_AUTH = oauth.None();
-export const SCOPE = 'profile:read sessions:read sessions:revoke activity:read';
+export const SCOPE = EXTENSION_CLIENT.scopes.join(' ');
 /** No call to the backend waits longer than this. */
 const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -45,7 +46,7 @@ export async function discoverBackend(origin: string): Promise<oauth.Authorizati
     !sameOrigin(metadata.device_authorization_endpoint) ||
     !sameOrigin(metadata.token_endpoint) ||
     (metadata.revocation_endpoint !== undefined && !sameOrigin(metadata.revocation_endpoint)) ||
-    !grants.includes('urn:ietf:params:oauth:grant-type:device_code') ||
+    !grants.includes(DEVICE_CODE_GRANT) ||
     !algs.includes('ES256')
   ) {
     throw new ExtensionError('BACKEND_INVALID');

@@ -1,4 +1,5 @@
 /** Display helpers for the popup (pure, so they are easy to test). */
+import { SESSION_KIND_LABELS, sessionKindSchema } from '@gatehouse/shared';
 
 /** `m:ss` left until `expiresAt`, never negative. */
 export function formatCountdown(expiresAt: number, now = Date.now()): string {
@@ -6,10 +7,9 @@ export function formatCountdown(expiresAt: number, now = Date.now()): string {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
 }
 
-const KIND_LABELS: Record<string, string> = { browser: 'Browser', extension: 'Extension', api: 'API token' };
-
 export function kindLabel(kind: string): string {
-  return KIND_LABELS[kind] ?? kind;
+  const known = sessionKindSchema.safeParse(kind);
+  return known.success ? SESSION_KIND_LABELS[known.data] : kind;
 }
 
 /** A short local date and time, or the raw value when it is not a date. */

@@ -1,4 +1,4 @@
-import { type Notice, noticeSchema } from '@gatehouse/shared';
+import { authorizationServerMetadataSchema, type Notice, noticeSchema } from '@gatehouse/shared';
 import { storage } from 'wxt/utils/storage';
 import { z } from 'zod';
 
@@ -12,25 +12,22 @@ import { z } from 'zod';
  * Values are parsed on read (they cross a trust boundary: another version may have written them).
  */
 
-/** The subset of RFC 8414 metadata the extension relies on. */
-export const backendMetadataSchema = z.object({
-  issuer: z.string(),
-  device_authorization_endpoint: z.string(),
-  token_endpoint: z.string(),
-  revocation_endpoint: z.string().optional(),
-  grant_types_supported: z.array(z.string()).optional(),
-  dpop_signing_alg_values_supported: z.array(z.string()).optional(),
+/** The subset of RFC 8414 metadata the extension relies on (the server answers the whole schema). */
+export const backendMetadataSchema = authorizationServerMetadataSchema.pick({
+  issuer: true,
+  device_authorization_endpoint: true,
+  token_endpoint: true,
+  revocation_endpoint: true,
+  grant_types_supported: true,
+  dpop_signing_alg_values_supported: true,
 });
 export type BackendMetadata = z.infer<typeof backendMetadataSchema>;
 
 export const backendSchema = z.object({ origin: z.string(), metadata: backendMetadataSchema });
-export type Backend = z.infer<typeof backendSchema>;
 
 export const refreshTokenSchema = z.object({ token: z.string().min(1), origin: z.string() });
-export type StoredRefreshToken = z.infer<typeof refreshTokenSchema>;
 
 export const accessTokenSchema = z.object({ token: z.string().min(1), origin: z.string(), expiresAt: z.number() });
-export type StoredAccessToken = z.infer<typeof accessTokenSchema>;
 
 export const pairingSchema = z.object({
   origin: z.string(),

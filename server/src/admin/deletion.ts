@@ -1,25 +1,28 @@
 import type { AuditLog } from '../audit/index.js';
-import type { Deps, RequestMeta } from '../context.js';
-import { AppError, guardStore } from '../errors/index.js';
+import type { RequestMeta } from '../context.js';
+import { AppError } from '../errors/index.js';
 import type { SessionService } from '../sessions/index.js';
-import { COLLECTIONS } from '../store/index.js';
-import type { RevocationState } from '../tokens/index.js';
 import type { UserStore } from '../users/index.js';
 import type { Actor } from './service.js';
 
+/** A feature that keeps records of a person and deletes its own when the account goes. */
+export interface UserRecords {
+  deleteUserRecords(userId: string): Promise<void>;
+}
+
 /**
- * Deleting a person: every token dies first (tokenVersion bump, mirrored to every instance),
- * then their identities, sessions and paired credentials go, and last the account itself with
- * its key salt. Without the salt the IP addresses sealed under the person's key — in the audit
- * trail, which stays for accountability — can never be decrypted again (crypto-shredding).
- * A ban outlives the account: it is keyed by email, so the person cannot come back.
+ * Deleting a person: the account is stopped first (`stopAccount`: disabled, token version
+ * bumped, mirrored to every instance, every session revoked), then each feature deletes its own
+ * records (`records`, in order), and last the account itself with its identities and key salt.
+ * Without the salt the IP addresses sealed under the person's key — in the audit trail, which
+ * stays for accountability — can never be decrypted again (crypto-shredding). A ban outlives
+ * the account: it is keyed by email, so the person cannot come back.
  */
 export class UserDeletion {
   constructor(
-    private readonly deps: Deps,
     private readonly users: UserStore,
     private readonly sessions: SessionService,
-    private readonly revocation: RevocationState,
+    private readonly records: readonly UserRecords[],
     private readonly audit: AuditLog,
   ) {}
 
@@ -33,16 +36,11 @@ export class UserDeletion {
     if (!user) throw new AppError('NOT_FOUND');
     if (user.roles.includes('owner')) throw new AppError('FORBIDDEN');
 
-    const count = await this.sessions.revokeAll(userId, 'user_deleted');
-    // The mirror says "disabled" until it expires: a cached token of a deleted user stays dead
-    // on every instance even before MongoDB answers "no such user".
-    await this.revocation.userChanged(userId, { tokenVersion: user.tokenVersion + 1, status: 'disabled' });
-    const { db } = this.deps;
-    await guardStore(() => db.collection(COLLECTIONS.identities).deleteMany({ userId }));
-    await guardStore(() => db.collection(COLLECTIONS.refreshTokens).deleteMany({ userId }));
-    await guardStore(() => db.collection(COLLECTIONS.sessions).deleteMany({ userId }));
-    await guardStore(() => db.collection(COLLECTIONS.pairings).deleteMany({ userId }));
-    await guardStore(() => this.users.users.deleteOne({ _id: userId }));
+    // Stored and mirrored as "disabled": a cached token of a deleted user stays dead on every
+    // instance even before MongoDB answers "no such user".
+    const { revoked: count } = await this.sessions.stopAccount(userId, 'user_deleted', { to: 'disabled' });
+    for (const feature of this.records) await feature.deleteUserRecords(userId);
+    await this.users.deleteAccount(userId);
     await this.audit.record(
       {
         action: 'user.deleted',

@@ -1,17 +1,17 @@
-import { type AdminUserQuery, adminUserQuerySchema, opaqueIdSchema, type RoleChange, roleChangeSchema } from '@gatehouse/shared';
+import {
+  adminUserListSchema,
+  adminUserQuerySchema,
+  idParamsSchema,
+  revokedCountSchema,
+  roleChangeSchema,
+  userRolesAnswerSchema,
+  userStatusAnswerSchema,
+} from '@gatehouse/shared';
 import Router from '@koa/router';
 import { AppError } from '../errors/index.js';
-import {
-  type AppState,
-  type CredentialDeps,
-  parseBody,
-  parseQuery,
-  requestMeta,
-  requireCredential,
-  type Step,
-  validate,
-} from '../http/index.js';
-import type { User, UserStore } from '../users/index.js';
+import { type AppState, requestMeta, route, type Step } from '../http/index.js';
+import { type CredentialDeps, requireCredential } from '../sessions/index.js';
+import type { UserStore } from '../users/index.js';
 import type { UserDeletion } from './deletion.js';
 import type { AdminService, StatusChange } from './service.js';
 
@@ -31,43 +31,103 @@ export function adminRoutes(deps: CredentialDeps & { admin: AdminService; deleti
   };
   const admin = [requireCredential(deps, { scope: 'admin:users', cookie: true }), requireAdmin];
 
-  router.get('/users', ...admin, parseQuery(adminUserQuerySchema), async (ctx) => {
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = await deps.admin.search(ctx.state.query as AdminUserQuery);
-  });
+  const auth = { scope: 'admin:users', user: true } as const;
 
-  router.get('/users/:id', ...admin, async (ctx) => {
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = await deps.admin.detail(validate(opaqueIdSchema, ctx.params.id));
-  });
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/users',
+      summary: 'Search users by email or name prefix, status and role.',
+      auth,
+      query: adminUserQuerySchema,
+      response: adminUserListSchema,
+    },
+    ...admin,
+    async ({ query }, ctx) => {
+      ctx.set('Cache-Control', 'no-store');
+      return deps.admin.search(query);
+    },
+  );
+
+  route(
+    router,
+    { method: 'get', path: '/users/:id', summary: 'One user: identities, sessions, recent events.', auth, params: idParamsSchema },
+    ...admin,
+    async ({ params }, ctx) => {
+      ctx.set('Cache-Control', 'no-store');
+      return deps.admin.detail(params.id);
+    },
+  );
 
   for (const change of ['disable', 'enable', 'ban', 'unban'] as StatusChange[]) {
-    router.post(`/users/:id/${change}`, ...admin, async (ctx) => {
-      const actor = { kind: 'user' as const, user: ctx.state.user as User };
-      const updated = await deps.admin.changeStatus(actor, validate(opaqueIdSchema, ctx.params.id), change, requestMeta(ctx));
-      ctx.body = { id: updated._id, status: updated.status };
-    });
+    route(
+      router,
+      {
+        method: 'post',
+        path: `/users/:id/${change}`,
+        summary: `${change[0]?.toUpperCase()}${change.slice(1)} the account (admins; not owners, other admins or oneself).`,
+        auth,
+        params: idParamsSchema,
+        response: userStatusAnswerSchema,
+      },
+      ...admin,
+      async ({ user, params }, ctx) => {
+        const updated = await deps.admin.changeStatus({ kind: 'user', user }, params.id, change, requestMeta(ctx));
+        return { id: updated._id, status: updated.status };
+      },
+    );
   }
 
   // Sign out everywhere (also at /api/v1/users/{id}/sessions/revoke-all, for older callers).
-  router.post('/users/:id/sessions/revoke-all', ...admin, async (ctx) => {
-    const actor = { kind: 'user' as const, user: ctx.state.user as User };
-    ctx.body = { revoked: await deps.admin.revokeAll(actor, validate(opaqueIdSchema, ctx.params.id), requestMeta(ctx)) };
-  });
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/users/:id/sessions/revoke-all',
+      summary: 'Sign a user out everywhere (same rules as disable).',
+      auth,
+      params: idParamsSchema,
+      response: revokedCountSchema,
+    },
+    ...admin,
+    async ({ user, params }, ctx) => ({ revoked: await deps.admin.revokeAll({ kind: 'user', user }, params.id, requestMeta(ctx)) }),
+  );
 
   // Owners only: see UserDeletion. The audit entries stay; the person's IPs in them become unreadable.
-  router.delete('/users/:id', ...admin, async (ctx) => {
-    const actor = { kind: 'user' as const, user: ctx.state.user as User };
-    await deps.deletion.delete(actor, validate(opaqueIdSchema, ctx.params.id), requestMeta(ctx));
-    ctx.status = 204;
-  });
+  route(
+    router,
+    {
+      method: 'delete',
+      path: '/users/:id',
+      summary: 'Delete a user, crypto-shredding their IPs (owners).',
+      auth,
+      params: idParamsSchema,
+      status: 204,
+    },
+    ...admin,
+    async ({ user, params }, ctx) => {
+      await deps.deletion.delete({ kind: 'user', user }, params.id, requestMeta(ctx));
+    },
+  );
 
-  router.post('/users/:id/roles', ...admin, parseBody(roleChangeSchema, { kinds: ['json'], limit: deps.bodyLimit }), async (ctx) => {
-    const actor = { kind: 'user' as const, user: ctx.state.user as User };
-    const change = ctx.state.body as RoleChange;
-    const updated = await deps.admin.changeRoles(actor, validate(opaqueIdSchema, ctx.params.id), change, requestMeta(ctx));
-    ctx.body = { id: updated._id, roles: updated.roles };
-  });
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/users/:id/roles',
+      summary: 'Grant or take away the admin role (owners).',
+      auth,
+      params: idParamsSchema,
+      body: { schema: roleChangeSchema, kind: 'json', limit: deps.bodyLimit },
+      response: userRolesAnswerSchema,
+    },
+    ...admin,
+    async ({ user, params, body }, ctx) => {
+      const updated = await deps.admin.changeRoles({ kind: 'user', user }, params.id, body, requestMeta(ctx));
+      return { id: updated._id, roles: updated.roles };
+    },
+  );
 
   return router;
 }

@@ -1,11 +1,10 @@
-import type { AdminUserQuery, AdminUserView, AuditAction, AuditOutcome, UserStatus } from '@gatehouse/shared';
-import type { Document, Filter } from 'mongodb';
+import type { AdminUserQuery, AdminUserView, AuditAction, UserStatus } from '@gatehouse/shared';
+import type { Filter } from 'mongodb';
 import type { AuditLog } from '../audit/index.js';
 import type { Deps, RequestMeta } from '../context.js';
-import { AppError, guardStore } from '../errors/index.js';
+import { AppError } from '../errors/index.js';
 import type { SessionService } from '../sessions/index.js';
-import { COLLECTIONS } from '../store/index.js';
-import type { RevocationState } from '../tokens/index.js';
+import { decodeIdCursor, encodeCursor } from '../store/index.js';
 import type { User, UserStore } from '../users/index.js';
 
 /**
@@ -35,7 +34,6 @@ export class AdminService {
     private readonly deps: Deps,
     private readonly users: UserStore,
     private readonly sessions: SessionService,
-    private readonly revocation: RevocationState,
     private readonly audit: AuditLog,
   ) {}
 
@@ -45,20 +43,16 @@ export class AdminService {
     assertMayAct(actor, target);
     const { to, from, action } = TRANSITIONS[change];
     if (!from.includes(target.status)) throw new AppError('USER_STATUS_CONFLICT');
-    const now = this.deps.clock.now();
-    const stopping = to !== 'active';
-    const updated = await guardStore(() =>
-      this.users.users.findOneAndUpdate(
-        { _id: targetId, status: target.status },
-        { $set: { status: to, updatedAt: now }, ...(stopping ? { $inc: { tokenVersion: 1 } } : {}) },
-        { returnDocument: 'after' },
-      ),
-    );
-    if (!updated) throw new AppError('USER_STATUS_CONFLICT'); // changed concurrently: the caller re-reads
-    if (change === 'ban') await this.recordBan(updated, now);
-    if (change === 'unban') await guardStore(() => this.deps.db.collection(COLLECTIONS.bans).deleteMany({ userId: targetId }));
-    await this.revocation.userChanged(targetId, { tokenVersion: updated.tokenVersion, status: updated.status });
-    const revoked = stopping ? await this.sessions.revokeOthers(targetId, null, `admin_${change}`) : 0;
+    // A concurrent change makes the guarded update miss: USER_STATUS_CONFLICT, the caller re-reads.
+    let updated: User;
+    let revoked = 0;
+    if (to === 'active') {
+      updated = await this.sessions.resumeAccount(targetId, target.status);
+      if (change === 'unban') await this.users.liftBan(targetId);
+    } else {
+      ({ user: updated, revoked } = await this.sessions.stopAccount(targetId, `admin_${change}`, { to, from: target.status }));
+      if (change === 'ban') await this.recordBan(updated);
+    }
     await this.audit.record(
       { action, outcome: 'success', actor: actorName(actor), target: `user:${targetId}`, details: { status: to, count: revoked } },
       meta,
@@ -85,14 +79,7 @@ export class AdminService {
       roles.delete('admin');
       granted.delete('admin');
     }
-    const now = this.deps.clock.now();
-    const updated = await guardStore(() =>
-      this.users.users.findOneAndUpdate(
-        { _id: targetId },
-        { $set: { roles: [...roles].sort(), grantedRoles: [...granted].sort(), updatedAt: now } },
-        { returnDocument: 'after' },
-      ),
-    );
+    const updated = await this.users.setRoles(targetId, [...roles].sort(), this.deps.clock.now(), [...granted].sort());
     if (!updated) throw new AppError('NOT_FOUND');
     await this.audit.record(
       {
@@ -116,17 +103,10 @@ export class AdminService {
     }
     if (query.status) filter.status = query.status;
     if (query.role) filter.roles = query.role;
-    if (query.cursor) filter._id = { $gt: decodeCursor(query.cursor) };
-    const found = await guardStore(() =>
-      this.users.users
-        .find(filter)
-        .sort({ _id: 1 })
-        .limit(query.limit + 1)
-        .toArray(),
-    );
+    const found = await this.users.page(filter, query.limit + 1, query.cursor ? decodeIdCursor(query.cursor) : undefined);
     const page = found.slice(0, query.limit);
     const last = page[page.length - 1];
-    return { users: page.map(toView), next: found.length > query.limit && last ? Buffer.from(last._id).toString('base64url') : null };
+    return { users: page.map(toView), next: found.length > query.limit && last ? encodeCursor(last._id) : null };
   }
 
   /** One user with their identities, active sessions and recent audit events. */
@@ -136,14 +116,7 @@ export class AdminService {
     const [identities, { sessions }, events] = await Promise.all([
       this.users.listIdentities(userId),
       this.sessions.listForUser(user, null, 100),
-      guardStore(() =>
-        this.deps.db
-          .collection(COLLECTIONS.audit)
-          .find({ $or: [{ target: `user:${userId}` }, { actor: `user:${userId}` }] }, { projection: { ip: 0, ipIndex: 0, ipKey: 0 } })
-          .sort({ time: -1 })
-          .limit(20)
-          .toArray(),
-      ),
+      this.audit.about(userId, 20),
     ]);
     return {
       user: toView(user),
@@ -156,13 +129,7 @@ export class AdminService {
       })),
       // Admins see devices and times, not IP addresses: those are shown only to their own user.
       sessions: sessions.map((session) => ({ ...session, ip: null })),
-      events: events.map((event) => ({
-        time: (event.time as Date).toISOString(),
-        action: event.action as string,
-        outcome: event.outcome as string,
-        actor: event.actor as string,
-        target: (event.target as string | null) ?? null,
-      })),
+      events: events.map(({ time, action, outcome, actor, target }) => ({ time, action, outcome, actor, target })),
     };
   }
 
@@ -174,7 +141,7 @@ export class AdminService {
     const target = await this.users.findById(targetId);
     if (!target) throw new AppError('NOT_FOUND');
     assertMayAct(actor, target);
-    const count = await this.sessions.revokeAll(targetId, 'admin_revoked_all');
+    const { revoked: count } = await this.sessions.stopAccount(targetId, 'admin_revoked_all');
     await this.audit.record(
       {
         action: 'session.revoked_all',
@@ -188,48 +155,10 @@ export class AdminService {
     return count;
   }
 
-  /**
-   * Audit entries matching exact filters, newest first, a page at a time. Encrypted IPs, their
-   * blind index and key never leave here: the console does not show addresses.
-   */
-  async searchAudit(query: AuditQuery): Promise<{ entries: AuditView[]; next: string | null }> {
-    // Audit ids are strings (randomId), not ObjectIds: a plain document filter, built from parsed values only.
-    const filter: Document = {};
-    if (query.action) filter.action = query.action;
-    if (query.outcome) filter.outcome = query.outcome;
-    if (query.actor) filter.actor = query.actor;
-    if (query.target) filter.target = query.target;
-    const time: Record<string, Date> = {};
-    if (query.since) time.$gte = query.since;
-    if (query.until) time.$lt = query.until;
-    if (Object.keys(time).length) filter.time = time;
-    if (query.cursor) {
-      const { at, id } = decodeAuditCursor(query.cursor);
-      filter.$or = [{ time: { $lt: at } }, { time: at, _id: { $lt: id } }];
-    }
-    const found = await guardStore(() =>
-      this.deps.db
-        .collection(COLLECTIONS.audit)
-        .find(filter, { projection: { ip: 0, ipIndex: 0, ipKey: 0 } })
-        .sort({ time: -1, _id: -1 })
-        .limit(query.limit + 1)
-        .toArray(),
-    );
-    const page = found.slice(0, query.limit).map(toAuditView);
-    const last = page[page.length - 1];
-    return {
-      entries: page,
-      next: found.length > query.limit && last ? Buffer.from(`${Date.parse(last.time)}.${last.id}`).toString('base64url') : null,
-    };
-  }
-
-  private async recordBan(user: User, at: Date): Promise<void> {
+  private async recordBan(user: User): Promise<void> {
     const identities = await this.users.listIdentities(user._id);
     const emails = new Set([user.email, ...identities.filter((i) => i.emailVerified).map((i) => i.email)].filter((e): e is string => !!e));
-    const bans = this.deps.db.collection<{ _id: string; userId: string; at: Date }>(COLLECTIONS.bans);
-    for (const email of emails) {
-      await guardStore(() => bans.updateOne({ _id: email }, { $set: { userId: user._id, at } }, { upsert: true }));
-    }
+    await this.users.recordBan(user._id, emails, this.deps.clock.now());
   }
 }
 
@@ -241,54 +170,6 @@ function assertMayAct(actor: Actor, target: User): void {
   if (actor.user._id === target._id) throw new AppError('FORBIDDEN', { detail: 'You cannot change your own account here.' });
   if (target.roles.includes('owner')) throw new AppError('FORBIDDEN');
   if (target.roles.includes('admin') && !roles.includes('owner')) throw new AppError('FORBIDDEN');
-}
-
-/** What searchAudit filters on: exact action, outcome, actor and target; since inclusive, until exclusive. */
-export interface AuditQuery {
-  action?: AuditAction;
-  outcome?: AuditOutcome;
-  actor?: string;
-  target?: string;
-  since?: Date;
-  until?: Date;
-  cursor?: string;
-  limit: number;
-}
-
-/** An audit entry as the console shows it: no IP fields. */
-export interface AuditView {
-  id: string;
-  time: string;
-  action: string;
-  outcome: string;
-  actor: string;
-  target: string | null;
-  requestId: string | null;
-  seq: number | null;
-  details: Record<string, unknown>;
-}
-
-function toAuditView(raw: Document): AuditView {
-  const text = (value: unknown) => (typeof value === 'string' ? value : null);
-  return {
-    id: String(raw._id),
-    time: raw.time instanceof Date ? raw.time.toISOString() : new Date(0).toISOString(),
-    action: text(raw.action) ?? '',
-    outcome: text(raw.outcome) ?? '',
-    actor: text(raw.actor) ?? '',
-    target: text(raw.target),
-    requestId: text(raw.requestId),
-    seq: typeof raw.seq === 'number' ? raw.seq : null,
-    details: raw.details && typeof raw.details === 'object' ? (raw.details as Record<string, unknown>) : {},
-  };
-}
-
-function decodeAuditCursor(cursor: string): { at: Date; id: string } {
-  const [time, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('.');
-  const ms = Number(time);
-  if (!id || !Number.isSafeInteger(ms) || !/^[A-Za-z0-9_-]{1,64}$/.test(id))
-    throw new AppError('VALIDATION_FAILED', { issues: [{ path: 'cursor', message: 'Not a valid cursor.' }] });
-  return { at: new Date(ms), id };
 }
 
 export function actorName(actor: Actor): string {
@@ -309,11 +190,4 @@ function toView(user: User): AdminUserView {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id))
-    throw new AppError('VALIDATION_FAILED', { issues: [{ path: 'cursor', message: 'Not a valid cursor.' }] });
-  return id;
 }

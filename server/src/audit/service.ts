@@ -1,11 +1,12 @@
 import { ACTIVITY_LABELS, type ActivityEntry, type AuditAction, type AuditOutcome } from '@gatehouse/shared';
-import type { Collection } from 'mongodb';
+import type { Collection, Document } from 'mongodb';
 import type { Deps, RequestMeta } from '../context.js';
 import { randomId } from '../crypto/index.js';
 import { guardStore } from '../errors/index.js';
+import { describeDevice } from '../http/index.js';
 import { safeLogValue } from '../log/index.js';
-import { describeDevice } from '../sessions/device.js';
 import { COLLECTIONS } from '../store/index.js';
+import { type AuditQuery, type AuditView, entriesAbout, searchAudit } from './search.js';
 
 /** Fields that may appear in an entry's details; anything else is dropped, so no secret can slip in. */
 const DETAIL_KEYS = [
@@ -56,9 +57,12 @@ const SYSTEM_IP_SALT = Buffer.from('gatehouse-system-ip-key').toString('base64ur
 
 export class AuditLog {
   private readonly entries: Collection<AuditEntry>;
+  /** The same collection, read as plain documents (entries written by older versions included). */
+  private readonly documents: Collection<Document>;
 
   constructor(private readonly deps: Deps) {
     this.entries = deps.db.collection<AuditEntry>(COLLECTIONS.audit);
+    this.documents = deps.db.collection(COLLECTIONS.audit);
   }
 
   /**
@@ -83,6 +87,19 @@ export class AuditLog {
       details: pickDetails(event.details),
     };
     await guardStore(() => this.entries.insertOne(entry));
+  }
+
+  /**
+   * Entries matching exact filters, newest first, a page at a time (the admin console). Encrypted
+   * IPs, their blind index and key never leave here: the console does not show addresses.
+   */
+  search(query: AuditQuery): Promise<{ entries: AuditView[]; next: string | null }> {
+    return searchAudit(this.documents, query);
+  }
+
+  /** The latest entries about a user or by them (an admin's view of one user), without IP fields. */
+  about(userId: string, limit: number): Promise<AuditView[]> {
+    return entriesAbout(this.documents, userId, limit);
   }
 
   /** For rejections: the refusal stands even if the entry can't be written; that is logged. */

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
+import { createApp } from '../app.js';
 import { AuditLog } from '../audit/index.js';
 import { loadConfig } from '../config/index.js';
 import { systemClock } from '../context.js';
 import { IpCipher } from '../crypto/index.js';
-import { createApp } from '../http/app.js';
 import { createLogger } from '../log/index.js';
 import { connectMongo, createRedis, ensureIndexes, redisReady } from '../store/index.js';
 import { runAuditCommand } from './audit.js';

@@ -1,5 +1,5 @@
 import { canonicalizeEmail } from '@gatehouse/shared';
-import type { Services } from '../http/app.js';
+import type { Services } from '../app.js';
 
 const CHANGES = ['disable', 'enable', 'ban', 'unban'] as const;
 

@@ -1,3 +1,4 @@
+import { KNOWN_CLIENTS } from '@gatehouse/shared';
 import { z } from 'zod';
 
 /**
@@ -83,9 +84,7 @@ export const envSchema = z.object({
     .describe('Comma-separated `id:secret` pairs of resource servers allowed to call /oauth/introspect with HTTP Basic authentication.'),
   OAUTH_CLIENTS: z
     .string()
-    .default(
-      'gatehouse-extension:profile:read+sessions:read+sessions:revoke+activity:read,gatehouse-cli:profile:read+sessions:read+sessions:revoke',
-    )
+    .default(KNOWN_CLIENTS.map((client) => `${client.id}:${client.scopes.join('+')}`).join(','))
     .describe(
       'Public clients that may pair through the device grant, comma-separated `client_id:scope+scope…`; every one is DPoP-bound. The default registers the extension and a first-party CLI.',
     ),

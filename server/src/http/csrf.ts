@@ -35,6 +35,6 @@ export class CsrfTokens {
 }
 
 function formToken(ctx: AppContext): string | null {
-  const body = ctx.state.body as { csrf?: unknown } | undefined;
-  return typeof body?.csrf === 'string' ? body.csrf : null;
+  const body = ctx.state.body;
+  return typeof body === 'object' && body !== null && 'csrf' in body && typeof body.csrf === 'string' ? body.csrf : null;
 }

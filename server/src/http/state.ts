@@ -1,9 +1,11 @@
 import type { ParameterizedContext } from 'koa';
 import type { Logger } from '../log/index.js';
-import type { Principal } from '../tokens/index.js';
-import type { User } from '../users/index.js';
 
-/** What middleware leaves on `ctx.state` for the steps after it. */
+/**
+ * What middleware leaves on `ctx.state` for the steps after it. This library knows no feature:
+ * the feature that authenticates requests adds `principal` and `user` to this interface
+ * (declaration merging, as Koa's own `DefaultState`), see `sessions/authenticate.ts`.
+ */
 export interface AppState {
   requestId: string;
   log: Logger;
@@ -12,10 +14,8 @@ export interface AppState {
   htmlErrors?: boolean;
   /** Render errors as RFC 6749 OAuth error bodies (set by /oauth/* routes). */
   oauthErrors?: boolean;
-  /** Who the request acts for, once a credential was verified. */
-  principal?: Principal;
-  /** The principal's user record, on routes that need more than the ids. */
-  user?: User;
+  /** Check every answer against its route's declared schema (tests). */
+  checkResponses?: boolean;
   body?: unknown;
   query?: unknown;
 }

@@ -102,7 +102,7 @@ export class BackchannelLogout {
   private async endSessions(providerId: string, issuer: string, claims: LogoutClaims): Promise<{ userId: string | null; count: number }> {
     const identity = claims.sub ? await this.users.findIdentity(issuer, claims.sub) : null;
     if (claims.sid) {
-      const matches = await this.sessions.store.findUnrevoked({ providerId, upstreamSid: claims.sid }, ['browser']);
+      const matches = await this.sessions.findUnrevoked({ providerId, upstreamSid: claims.sid }, ['browser']);
       // With both sid and sub, the sid's sessions must also belong to that subject's account.
       const owned = claims.sub ? matches.filter((session) => session.userId === identity?.userId) : matches;
       let count = 0;
@@ -111,7 +111,7 @@ export class BackchannelLogout {
     }
     if (!identity) return { userId: null, count: 0 };
     const kinds: SessionKind[] = this.deps.config.BACKCHANNEL_LOGOUT_EXTENSIONS ? ['browser', 'extension'] : ['browser'];
-    const matches = await this.sessions.store.findUnrevoked({ userId: identity.userId }, kinds);
+    const matches = await this.sessions.findUnrevoked({ userId: identity.userId }, kinds);
     const count = await this.sessions.revokeMany(
       identity.userId,
       matches.map((session) => session._id),

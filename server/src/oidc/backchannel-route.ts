@@ -1,8 +1,6 @@
+import type Router from '@koa/router';
 import { z } from 'zod';
-import { AppError } from '../errors/index.js';
-import { parseBody } from '../http/parse.js';
-import { requestMeta } from '../http/request-context.js';
-import type { AppContext, Step } from '../http/state.js';
+import { type AppContext, type AppState, oauthErrors, requestMeta, route } from '../http/index.js';
 import type { BackchannelLogout } from './backchannel-logout.js';
 
 /** JWTs from real providers are a few kilobytes; anything far larger is not a logout token. */
@@ -11,31 +9,33 @@ const logoutRequestSchema = z.strictObject({ logout_token: z.string().min(1).max
 /**
  * `POST /auth/<provider>/backchannel-logout`, server to server: no cookies, no CSRF or origin
  * checks (the logout token's signature is the authentication). Errors use RFC 6749 bodies
- * (`{"error":"invalid_request"}` for a bad token, 503 when we can't decide), as the spec asks.
+ * (`{"error":"invalid_request"}` for a bad token, 503 when we can't decide), as the spec asks;
+ * an unreadable request is audited before it is refused.
  */
-export function backchannelLogoutSteps(service: BackchannelLogout, bodyLimit: number): Step[] {
-  const oauthErrors: Step = async (ctx, next) => {
-    ctx.state.oauthErrors = true;
-    await next();
-  };
-  const readRequest = parseBody(logoutRequestSchema, { kinds: ['form'], limit: bodyLimit });
-  const parseLogoutRequest: Step = async (ctx, next) => {
-    try {
-      await readRequest(ctx, async () => undefined);
-    } catch (error) {
-      if (error instanceof AppError && error.status < 500) await service.recordUnreadable(providerParam(ctx), requestMeta(ctx));
-      throw error;
-    }
-    await next();
-  };
-  const endSessions: Step = async (ctx) => {
-    const { logout_token } = ctx.state.body as z.infer<typeof logoutRequestSchema>;
-    await service.receive(providerParam(ctx), logout_token, requestMeta(ctx));
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = '';
-    ctx.status = 200;
-  };
-  return [oauthErrors, parseLogoutRequest, endSessions];
+export function mountBackchannelLogout(router: Router<AppState>, service: BackchannelLogout, bodyLimit: number): void {
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/auth/:provider/backchannel-logout',
+      summary: 'OpenID Connect Back-Channel Logout from the identity provider.',
+      auth: { kind: 'signed' },
+      params: z.object({ provider: z.string() }),
+      body: {
+        schema: logoutRequestSchema,
+        kind: 'form',
+        limit: bodyLimit,
+        onRefused: (ctx) => service.recordUnreadable(providerParam(ctx), requestMeta(ctx)),
+      },
+    },
+    oauthErrors,
+    async ({ params, body }, ctx) => {
+      await service.receive(params.provider, body.logout_token, requestMeta(ctx));
+      ctx.set('Cache-Control', 'no-store');
+      ctx.status = 200;
+      return '';
+    },
+  );
 }
 
 /** The `:provider` path parameter @koa/router puts on the context. */

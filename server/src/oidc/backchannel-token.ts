@@ -1,4 +1,5 @@
-import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { joseFailure } from '../errors/index.js';
 
 /** The event a logout token must carry (OpenID Connect Back-Channel Logout 1.0 §2.4). */
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -91,20 +92,12 @@ function boundedString(value: unknown): string | null {
  * provider, left as it is for the caller to turn into 503 so that the provider retries.
  */
 function translateJoseError(error: unknown): unknown {
-  if (error instanceof errors.JWTExpired) return new LogoutTokenRejected('expired', { cause: error });
-  if (error instanceof errors.JWTClaimValidationFailed) return new LogoutTokenRejected(claimReason(error), { cause: error });
-  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWSSignatureVerificationFailed) {
-    return new LogoutTokenRejected('signature', { cause: error });
-  }
-  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported)
-    return new LogoutTokenRejected('alg', { cause: error });
-  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid || error instanceof errors.JWKSMultipleMatchingKeys) {
-    return new LogoutTokenRejected('malformed', { cause: error });
-  }
-  return error;
+  const failure = joseFailure(error);
+  if (!failure) return error;
+  return new LogoutTokenRejected(failure.kind === 'claim' ? claimReason(failure) : failure.kind, { cause: error });
 }
 
-function claimReason(error: errors.JWTClaimValidationFailed): string {
-  if (error.claim === 'iat' && error.reason === 'check_failed') return 'iat';
-  return ['iss', 'aud', 'iat', 'jti', 'typ'].includes(error.claim) ? error.claim : 'claims';
+function claimReason(failure: { claim: string; reason: string }): string {
+  if (failure.claim === 'iat' && failure.reason === 'check_failed') return 'iat';
+  return ['iss', 'aud', 'iat', 'jti', 'typ'].includes(failure.claim) ? failure.claim : 'claims';
 }

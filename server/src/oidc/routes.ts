@@ -3,21 +3,30 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import type { AuditLog } from '../audit/index.js';
 import { AppError } from '../errors/index.js';
-import { requireSession } from '../http/authenticate.js';
-import { clearHostCookie, LOGIN_COOKIE, readCookie, SESSION_COOKIE, setHostCookie } from '../http/cookies.js';
-import type { CsrfTokens } from '../http/csrf.js';
-import { requireSameOrigin } from '../http/origin.js';
-import { parseBody, parseQuery, readParams, validate } from '../http/parse.js';
-import { requestMeta } from '../http/request-context.js';
-import type { AppContext, AppState, Step } from '../http/state.js';
-import type { SessionService } from '../sessions/index.js';
+import {
+  type AppContext,
+  type AppState,
+  type CsrfTokens,
+  clearHostCookie,
+  htmlPage,
+  LOGIN_COOKIE,
+  parseBody,
+  readCookie,
+  readParams,
+  requestMeta,
+  requireSameOrigin,
+  route,
+  SESSION_COOKIE,
+  type Step,
+  setHostCookie,
+  validate,
+} from '../http/index.js';
+import { requireSession, type SessionService, signOut } from '../sessions/index.js';
 import type { RevocationState } from '../tokens/index.js';
 import type { UserStore } from '../users/index.js';
-import { htmlPage } from '../web/routes.js';
 import type { BackchannelLogout } from './backchannel-logout.js';
-import { backchannelLogoutSteps } from './backchannel-route.js';
+import { mountBackchannelLogout } from './backchannel-route.js';
 import type { SignInService } from './sign-in.js';
-import { signOut } from './sign-out.js';
 
 export interface OidcRouteDeps {
   signIn: SignInService;
@@ -34,18 +43,31 @@ export interface OidcRouteDeps {
 }
 
 const logoutFormSchema = z.strictObject({ csrf: z.string().max(100) });
+const providerParams = z.object({ provider: z.string() });
 
 /** SSO sign-in (`/auth/<provider>/login`, `/auth/<provider>/callback`) and sign-out. */
 export function oidcRoutes(deps: OidcRouteDeps) {
   const router = new Router<AppState>();
 
-  router.get('/auth/:provider/login', htmlPage, deps.signInLimit, parseQuery(loginQuerySchema), async (ctx) => {
-    const query = ctx.state.query as z.infer<typeof loginQuerySchema>;
-    const started = await deps.signIn.start(ctx.params.provider ?? '', query.return_to, readCookie(ctx, LOGIN_COOKIE));
-    setHostCookie(ctx, LOGIN_COOKIE, started.browserBinding, deps.stateTtlSeconds);
-    ctx.set('Cache-Control', 'no-store');
-    ctx.redirect(started.authorizationUrl);
-  });
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/auth/:provider/login',
+      summary: 'Start a sign-in at the provider.',
+      hidden: true,
+      params: providerParams,
+      query: loginQuerySchema,
+    },
+    htmlPage,
+    deps.signInLimit,
+    async ({ params, query }, ctx) => {
+      const started = await deps.signIn.start(params.provider, query.return_to, readCookie(ctx, LOGIN_COOKIE));
+      setHostCookie(ctx, LOGIN_COOKIE, started.browserBinding, deps.stateTtlSeconds);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.redirect(started.authorizationUrl);
+    },
+  );
 
   router.get('/auth/:provider/callback', htmlPage, deps.signInLimit, async (ctx) => {
     const { raw, query } = await readCallback(ctx, deps.signIn);
@@ -74,7 +96,7 @@ export function oidcRoutes(deps: OidcRouteDeps) {
   });
 
   // Server to server from the provider: no origin or CSRF checks; the token's signature decides.
-  router.post('/auth/:provider/backchannel-logout', ...backchannelLogoutSteps(deps.backchannel, deps.bodyLimit));
+  mountBackchannelLogout(router, deps.backchannel, deps.bodyLimit);
 
   router.post(
     '/auth/logout',

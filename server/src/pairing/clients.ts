@@ -1,12 +1,9 @@
-import type { Scope } from '@gatehouse/shared';
+import { KNOWN_CLIENTS, type Scope } from '@gatehouse/shared';
 import type { OAuthClientConfig } from '../config/index.js';
 import { AppError } from '../errors/index.js';
 
 /** Names people see on the pair page for the clients we ship; others show their id. */
-const KNOWN_NAMES: Record<string, string> = {
-  'gatehouse-extension': 'Gatehouse browser extension',
-  'gatehouse-cli': 'Gatehouse command-line client',
-};
+const KNOWN_NAMES = new Map(KNOWN_CLIENTS.map((client) => [client.id, client.name]));
 
 export interface OAuthClient {
   id: string;
@@ -19,7 +16,7 @@ export class OAuthClients {
   private readonly byId: Map<string, OAuthClient>;
 
   constructor(configured: readonly OAuthClientConfig[]) {
-    this.byId = new Map(configured.map((client) => [client.id, { ...client, name: KNOWN_NAMES[client.id] ?? client.id }]));
+    this.byId = new Map(configured.map((client) => [client.id, { ...client, name: KNOWN_NAMES.get(client.id) ?? client.id }]));
   }
 
   get(clientId: string): OAuthClient {

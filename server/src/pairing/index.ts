@@ -5,4 +5,4 @@ export { CodeHasher } from './codes.js';
 export { pairRoutes } from './pair-routes.js';
 export { oauthRoutes } from './routes.js';
 export { PairingService } from './service.js';
-export { type PairingRecord, PairingStore, type RefreshTokenRecord } from './store.js';
+export { PairingStore } from './store.js';

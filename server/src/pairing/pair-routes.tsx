@@ -4,14 +4,21 @@ import { fingerprintPhrase, formatUserCode, normalizeUserCode, pairDecisionSchem
 import Router from '@koa/router';
 import type { z } from 'zod';
 import { AppError } from '../errors/index.js';
-import { optionalSession, requireSession } from '../http/authenticate.js';
-import type { CsrfTokens } from '../http/csrf.js';
-import { type AppContext, type AppState, parseBody, readParams, requestMeta, requireSameOrigin } from '../http/index.js';
-import type { SessionService } from '../sessions/index.js';
+import {
+  type AppContext,
+  type AppState,
+  type CsrfTokens,
+  htmlPage,
+  PARSE,
+  readParams,
+  requestMeta,
+  requireSameOrigin,
+  route,
+  sendHtml,
+} from '../http/index.js';
+import { optionalSession, requireSession, type SessionService } from '../sessions/index.js';
 import type { User, UserStore } from '../users/index.js';
-import { renderPage } from '../web/layout.js';
-import { PairCodePage, PairConfirmPage, PairOutcomePage } from '../web/pair-page.js';
-import { htmlPage } from '../web/routes.js';
+import { PairCodePage, PairConfirmPage, PairOutcomePage, renderPage } from '../web/index.js';
 import type { CodeAttempts } from './attempts.js';
 import type { PairingService, PairingView } from './service.js';
 
@@ -25,13 +32,6 @@ export interface PairRouteDeps {
   bodyLimit: number;
 }
 
-function sendHtml(ctx: AppContext, html: string, status = 200) {
-  ctx.status = status;
-  ctx.type = 'html';
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = html;
-}
-
 /**
  * The pair page: a signed-in person types the code their device shows, checks what is asking
  * and the fingerprint phrase, and approves or declines. Forms are same-origin and CSRF-bound;
@@ -39,7 +39,7 @@ function sendHtml(ctx: AppContext, html: string, status = 200) {
  */
 export function pairRoutes(deps: PairRouteDeps) {
   const router = new Router<AppState>();
-  const form = (schema: z.ZodType) => parseBody(schema, { kinds: ['form'], limit: deps.bodyLimit });
+  const form = <S extends z.ZodType>(schema: S) => ({ schema, kind: 'form' as const, limit: deps.bodyLimit });
   const guarded = [htmlPage, requireSameOrigin(deps.publicOrigin), requireSession(deps.sessions)] as const;
 
   const signedInUser = async (ctx: AppContext): Promise<User> => {
@@ -59,34 +59,46 @@ export function pairRoutes(deps: PairRouteDeps) {
     sendHtml(ctx, renderPage(<PairCodePage code={code ? formatUserCode(code) : ''} csrfToken={csrfFor(ctx)} error={null} />));
   });
 
-  router.post('/pair', ...guarded, form(pairLookupSchema), deps.csrf.require(), async (ctx) => {
-    const { user_code: typed } = ctx.state.body as z.infer<typeof pairLookupSchema>;
-    const user = await signedInUser(ctx);
-    const meta = requestMeta(ctx);
-    await deps.attempts.take(meta.ip, user._id);
-    const view = await deps.pairing.findPending(typed, meta.ip);
-    if (!view) {
-      await deps.pairing.recordFailedCode(user, meta, 'code_not_usable');
-      const error = 'That code is not valid, has expired or was already used. Check the code on your device and try again.';
-      return sendHtml(ctx, renderPage(<PairCodePage code="" csrfToken={csrfFor(ctx)} error={error} />), 400);
-    }
-    await deps.attempts.refund(meta.ip, user._id);
-    sendHtml(ctx, renderPage(<PairConfirmPage request={describe(view)} csrfToken={csrfFor(ctx)} />));
-  });
+  route(
+    router,
+    { method: 'post', path: '/pair', summary: 'The pair page: look up a typed code.', hidden: true, body: form(pairLookupSchema) },
+    ...guarded,
+    PARSE,
+    deps.csrf.require(),
+    async ({ body: { user_code: typed } }, ctx) => {
+      const user = await signedInUser(ctx);
+      const meta = requestMeta(ctx);
+      await deps.attempts.take(meta.ip, user._id);
+      const view = await deps.pairing.findPending(typed, meta.ip);
+      if (!view) {
+        await deps.pairing.recordFailedCode(user, meta, 'code_not_usable');
+        const error = 'That code is not valid, has expired or was already used. Check the code on your device and try again.';
+        return sendHtml(ctx, renderPage(<PairCodePage code="" csrfToken={csrfFor(ctx)} error={error} />), 400);
+      }
+      await deps.attempts.refund(meta.ip, user._id);
+      sendHtml(ctx, renderPage(<PairConfirmPage request={describe(view)} csrfToken={csrfFor(ctx)} />));
+    },
+  );
 
-  router.post('/pair/decide', ...guarded, form(pairDecisionSchema), deps.csrf.require(), async (ctx) => {
-    const { user_code: typed, decision } = ctx.state.body as z.infer<typeof pairDecisionSchema>;
-    const user = await signedInUser(ctx);
-    const meta = requestMeta(ctx);
-    await deps.attempts.take(meta.ip, user._id);
-    const decided = await deps.pairing.decide(typed, user, decision, meta, ctx.state.principal?.sessionId ?? null);
-    if (!decided) {
-      await deps.pairing.recordFailedCode(user, meta, 'code_not_usable');
-      return sendHtml(ctx, renderPage(<PairOutcomePage outcome="invalid" />), 400);
-    }
-    await deps.attempts.refund(meta.ip, user._id);
-    sendHtml(ctx, renderPage(<PairOutcomePage outcome={decided.state === 'approved' ? 'approved' : 'declined'} />));
-  });
+  route(
+    router,
+    { method: 'post', path: '/pair/decide', summary: 'The pair page: approve or decline.', hidden: true, body: form(pairDecisionSchema) },
+    ...guarded,
+    PARSE,
+    deps.csrf.require(),
+    async ({ body: { user_code: typed, decision } }, ctx) => {
+      const user = await signedInUser(ctx);
+      const meta = requestMeta(ctx);
+      await deps.attempts.take(meta.ip, user._id);
+      const decided = await deps.pairing.decide(typed, user, decision, meta, ctx.state.principal?.sessionId ?? null);
+      if (!decided) {
+        await deps.pairing.recordFailedCode(user, meta, 'code_not_usable');
+        return sendHtml(ctx, renderPage(<PairOutcomePage outcome="invalid" />), 400);
+      }
+      await deps.attempts.refund(meta.ip, user._id);
+      sendHtml(ctx, renderPage(<PairOutcomePage outcome={decided.state === 'approved' ? 'approved' : 'declined'} />));
+    },
+  );
 
   return router;
 }

@@ -1,14 +1,13 @@
 import {
+  authorizationServerMetadataSchema,
   DEVICE_CODE_GRANT,
   deviceAuthorizationRequestSchema,
   SCOPE_NAMES,
-  type TokenGrantRequest,
   tokenGrantRequestSchema,
 } from '@gatehouse/shared';
 import Router from '@koa/router';
-import type { z } from 'zod';
 import { AppError } from '../errors/index.js';
-import { type AppState, oauthErrors, parseBody, rawHeaderValues, requestMeta, type Step } from '../http/index.js';
+import { type AppState, oauthErrors, rawHeaderValues, requestMeta, route, type Step } from '../http/index.js';
 import type { DpopVerifier } from '../tokens/index.js';
 import type { PairingService } from './service.js';
 
@@ -39,59 +38,79 @@ export function oauthRoutes(deps: OAuthRouteDeps) {
     }
   };
 
-  router.get('/.well-known/oauth-authorization-server', (ctx) => {
-    ctx.set('Cache-Control', 'public, max-age=300');
-    ctx.body = {
-      issuer: deps.issuer,
-      device_authorization_endpoint: endpoint('/oauth/device_authorization'),
-      token_endpoint: endpoint('/oauth/token'),
-      revocation_endpoint: endpoint('/oauth/revoke'),
-      introspection_endpoint: endpoint('/oauth/introspect'),
-      jwks_uri: endpoint('/.well-known/jwks.json'),
-      grant_types_supported: [DEVICE_CODE_GRANT, 'refresh_token'],
-      response_types_supported: [],
-      token_endpoint_auth_methods_supported: ['none'],
-      revocation_endpoint_auth_methods_supported: ['none'],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
-      dpop_signing_alg_values_supported: ['ES256'],
-      scopes_supported: SCOPE_NAMES.filter((scope) => !scope.startsWith('admin:')),
-    };
-  });
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/.well-known/oauth-authorization-server',
+      summary: 'Authorization server metadata (RFC 8414).',
+      response: authorizationServerMetadataSchema,
+    },
+    (_input, ctx) => {
+      ctx.set('Cache-Control', 'public, max-age=300');
+      return {
+        issuer: deps.issuer,
+        device_authorization_endpoint: endpoint('/oauth/device_authorization'),
+        token_endpoint: endpoint('/oauth/token'),
+        revocation_endpoint: endpoint('/oauth/revoke'),
+        introspection_endpoint: endpoint('/oauth/introspect'),
+        jwks_uri: endpoint('/.well-known/jwks.json'),
+        grant_types_supported: [DEVICE_CODE_GRANT, 'refresh_token'],
+        response_types_supported: [],
+        token_endpoint_auth_methods_supported: ['none'],
+        revocation_endpoint_auth_methods_supported: ['none'],
+        introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
+        dpop_signing_alg_values_supported: ['ES256'],
+        scopes_supported: SCOPE_NAMES.filter((scope) => !scope.startsWith('admin:')),
+      };
+    },
+  );
 
-  router.post(
-    '/oauth/device_authorization',
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/oauth/device_authorization',
+      summary: 'Start pairing (RFC 8628) with a DPoP proof.',
+      auth: { kind: 'client' },
+      body: { schema: deviceAuthorizationRequestSchema, kind: 'form', limit: deps.bodyLimit },
+    },
     oauthErrors,
     withNonce,
     ...deps.startLimits,
-    parseBody(deviceAuthorizationRequestSchema, { kinds: ['form'], limit: deps.bodyLimit }),
-    async (ctx) => {
-      const body = ctx.state.body as z.infer<typeof deviceAuthorizationRequestSchema>;
+    async ({ body }, ctx) => {
       const { jkt } = await deps.dpop.verify({
         proofs: rawHeaderValues(ctx, 'dpop'),
         htm: 'POST',
         htu: endpoint('/oauth/device_authorization'),
         requireNonce: false,
       });
-      ctx.body = await deps.pairing.start({ clientId: body.client_id, scope: body.scope, jkt }, requestMeta(ctx));
+      return deps.pairing.start({ clientId: body.client_id, scope: body.scope, jkt }, requestMeta(ctx));
     },
   );
 
-  router.post(
-    '/oauth/token',
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/oauth/token',
+      summary: 'device_code and refresh_token grants with a DPoP proof (RFC 8628, RFC 9449).',
+      auth: { kind: 'client' },
+      body: {
+        schema: tokenGrantRequestSchema,
+        kind: 'form',
+        limit: deps.bodyLimit,
+        // RFC 6749 §5.2: a grant we don't do is unsupported_grant_type, not a malformed request.
+        before: (params) => {
+          const grant = (params as Record<string, unknown>).grant_type;
+          if (typeof grant === 'string' && grant !== DEVICE_CODE_GRANT && grant !== 'refresh_token')
+            throw new AppError('GRANT_TYPE_UNSUPPORTED');
+        },
+      },
+    },
     oauthErrors,
     withNonce,
-    parseBody(tokenGrantRequestSchema, {
-      kinds: ['form'],
-      limit: deps.bodyLimit,
-      // RFC 6749 §5.2: a grant we don't do is unsupported_grant_type, not a malformed request.
-      before: (params) => {
-        const grant = (params as Record<string, unknown>).grant_type;
-        if (typeof grant === 'string' && grant !== DEVICE_CODE_GRANT && grant !== 'refresh_token')
-          throw new AppError('GRANT_TYPE_UNSUPPORTED');
-      },
-    }),
-    async (ctx) => {
-      const body = ctx.state.body as TokenGrantRequest;
+    async ({ body }, ctx) => {
       // The client must exist before its proof is worth checking (RFC 6749 §5.2 invalid_client).
       deps.pairing.clients.get(body.client_id);
       const { jkt } = await deps.dpop.verify({
@@ -101,10 +120,9 @@ export function oauthRoutes(deps: OAuthRouteDeps) {
         requireNonce: deps.requireNonce,
       });
       const meta = requestMeta(ctx);
-      ctx.body =
-        body.grant_type === DEVICE_CODE_GRANT
-          ? await deps.pairing.redeemDeviceCode({ deviceCode: body.device_code, clientId: body.client_id, jkt }, meta)
-          : await deps.pairing.refresh({ refreshToken: body.refresh_token, clientId: body.client_id, jkt }, meta);
+      return body.grant_type === DEVICE_CODE_GRANT
+        ? await deps.pairing.redeemDeviceCode({ deviceCode: body.device_code, clientId: body.client_id, jkt }, meta)
+        : await deps.pairing.refresh({ refreshToken: body.refresh_token, clientId: body.client_id, jkt }, meta);
     },
   );
 

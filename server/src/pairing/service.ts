@@ -3,7 +3,7 @@ import type { AuditLog } from '../audit/index.js';
 import type { Deps, RequestMeta } from '../context.js';
 import { randomId } from '../crypto/index.js';
 import { AppError } from '../errors/index.js';
-import { describeDevice } from '../sessions/device.js';
+import { describeDevice } from '../http/index.js';
 import type { SessionService } from '../sessions/index.js';
 import { redisHealth } from '../store/index.js';
 import type { RevocationState, TokenIssuer } from '../tokens/index.js';
@@ -61,6 +61,11 @@ export class PairingService {
     private readonly revocation: RevocationState,
     private readonly audit: AuditLog,
   ) {}
+
+  /** Account deletion: the user's refresh tokens and pairing requests go. */
+  deleteUserRecords(userId: string): Promise<void> {
+    return this.store.deleteForUser(userId);
+  }
 
   /** `POST /oauth/device_authorization`: a new pairing request bound to the proof's key. */
   async start(input: { clientId: string; scope: string | undefined; jkt: string }, meta: RequestMeta): Promise<DeviceAuthorization> {
@@ -147,7 +152,7 @@ export class PairingService {
       state,
       userId: user._id,
       decidedAt: now,
-      approvedTokenVersion: user.tokenVersion,
+      tokenVersion: user.tokenVersion,
       approverSessionId,
     });
     await this.audit.record(
@@ -214,7 +219,7 @@ export class PairingService {
       clientId: client.id,
       jkt: input.jkt,
       scopes: record.scopes,
-      tv: user.tokenVersion,
+      tokenVersion: user.tokenVersion,
       secretVersion: 1,
       createdAt: now,
       sessionExpiresAt: session.absoluteExpiresAt,
@@ -251,7 +256,12 @@ export class PairingService {
       throw await this.exchangeFailed(meta, 'pairing_expired', client.id, token);
     try {
       // Revoked session, revoke-all, disable and ban all show up here: one Redis round trip.
-      await this.revocation.check({ userId: token.userId, jti: `refresh:${token.sessionId}`, tv: token.tv, sid: token.sessionId });
+      await this.revocation.check({
+        userId: token.userId,
+        jti: `refresh:${token.sessionId}`,
+        tokenVersion: token.tokenVersion,
+        sid: token.sessionId,
+      });
     } catch (error) {
       if (error instanceof AppError && error.status === 401)
         throw await this.exchangeFailed(meta, error.code.toLowerCase(), client.id, token);
@@ -273,8 +283,8 @@ export class PairingService {
     }
     // lastSeen at most once a minute: the presented token's creation is when the client was last seen.
     if (now.getTime() - token.createdAt.getTime() >= LAST_SEEN_EVERY_MS)
-      await this.sessions.store.touch(token.sessionId, now, PAIRED_SESSION_LIFETIME_MS, LAST_SEEN_EVERY_MS);
-    return this.tokenResponse(token.userId, token.tv, token.sessionId, client.id, token.jkt, token.scopes, next);
+      await this.sessions.touch(token.sessionId, now, PAIRED_SESSION_LIFETIME_MS, LAST_SEEN_EVERY_MS);
+    return this.tokenResponse(token.userId, token.tokenVersion, token.sessionId, client.id, token.jkt, token.scopes, next);
   }
 
   /**
@@ -283,9 +293,14 @@ export class PairingService {
    * cancels it, so a person who approved by mistake can take it back.
    */
   private async assertApprovalStands(record: PairingRecord, user: User, meta: RequestMeta, clientId: string): Promise<void> {
-    const tv = record.approvedTokenVersion ?? user.tokenVersion;
+    const tokenVersion = record.tokenVersion ?? user.tokenVersion;
     try {
-      await this.revocation.check({ userId: user._id, jti: `approval:${record._id}`, tv, sid: record.approverSessionId ?? undefined });
+      await this.revocation.check({
+        userId: user._id,
+        jti: `approval:${record._id}`,
+        tokenVersion,
+        sid: record.approverSessionId ?? undefined,
+      });
     } catch (error) {
       if (error instanceof AppError && error.status === 401) throw await this.exchangeFailed(meta, 'approval_withdrawn', clientId, record);
       throw error;
@@ -315,7 +330,7 @@ export class PairingService {
   /** Re-pairing the same client key replaces its earlier pairings of this account. */
   private async replaceEarlierPairings(userId: string, clientId: string, jkt: string, keepSessionId: string): Promise<void> {
     try {
-      const earlier = await this.sessions.store.findUnrevoked({ userId, pairedWith: { clientId, jkt } }, ['extension']);
+      const earlier = await this.sessions.findUnrevoked({ userId, pairedWith: { clientId, jkt } }, ['extension']);
       const ids = earlier.map((session) => session._id).filter((id) => id !== keepSessionId);
       await this.sessions.revokeMany(userId, ids, 'replaced_by_new_pairing');
     } catch (error) {
@@ -335,7 +350,7 @@ export class PairingService {
 
   private async tokenResponse(
     userId: string,
-    tv: number,
+    tokenVersion: number,
     sessionId: string,
     clientId: string,
     jkt: string,
@@ -343,7 +358,15 @@ export class PairingService {
     refreshToken: string,
   ): Promise<TokenResponse> {
     const ttlSeconds = this.deps.config.ACCESS_TOKEN_TTL_SECONDS;
-    const { token } = await this.issuer.mint('access', { sub: userId, tv, sid: sessionId, scope: scopes, clientId, jkt, ttlSeconds });
+    const { token } = await this.issuer.mint('access', {
+      sub: userId,
+      tokenVersion,
+      sid: sessionId,
+      scope: scopes,
+      clientId,
+      jkt,
+      ttlSeconds,
+    });
     return { access_token: token, token_type: 'DPoP', expires_in: ttlSeconds, refresh_token: refreshToken, scope: scopes.join(' ') };
   }
 

@@ -28,7 +28,7 @@ export interface PairingRecord {
    * The approver's tokenVersion and browser session at approval: "sign out everywhere" or the
    * end of that session before the device redeems its code cancels the approval too.
    */
-  approvedTokenVersion?: number;
+  tokenVersion?: number;
   approverSessionId?: string | null;
   sessionId: string | null;
 }
@@ -50,7 +50,7 @@ export interface RefreshTokenRecord {
   jkt: string;
   scopes: string[];
   /** The user's tokenVersion at pairing: a bump (revoke-all, disable) kills the chain. */
-  tv: number;
+  tokenVersion: number;
   /** 1 for the token issued at pairing, +1 at every rotation. */
   secretVersion: number;
   createdAt: Date;
@@ -58,10 +58,11 @@ export interface RefreshTokenRecord {
   sessionExpiresAt: Date;
 }
 
+/** Pairing requests, their one-time claims and refresh tokens; the only writer of these collections. */
 export class PairingStore {
-  readonly pairings: Collection<PairingRecord>;
+  private readonly pairings: Collection<PairingRecord>;
   private readonly claims: Collection<{ _id: string; at: Date }>;
-  readonly refreshTokens: Collection<RefreshTokenRecord>;
+  private readonly refreshTokens: Collection<RefreshTokenRecord>;
 
   constructor(db: Db) {
     this.pairings = db.collection<PairingRecord>(COLLECTIONS.pairings);
@@ -93,7 +94,7 @@ export class PairingStore {
   /** Records what the claim decided, for polling and display. Only the claim winner calls it. */
   setState(
     pairingId: string,
-    update: Partial<Pick<PairingRecord, 'state' | 'userId' | 'decidedAt' | 'sessionId' | 'approvedTokenVersion' | 'approverSessionId'>>,
+    update: Partial<Pick<PairingRecord, 'state' | 'userId' | 'decidedAt' | 'sessionId' | 'tokenVersion' | 'approverSessionId'>>,
   ): Promise<unknown> {
     return guardStore(() => this.pairings.updateOne({ _id: pairingId }, { $set: update }));
   }
@@ -101,6 +102,27 @@ export class PairingStore {
   /** The refresh token with this hash: one point read by primary key. */
   refreshToken(hash: string): Promise<RefreshTokenRecord | null> {
     return guardStore(() => this.refreshTokens.findOne({ _id: hash }));
+  }
+
+  /**
+   * The sweeper's part: pairing requests (and their one-time claims) that expired before `before`
+   * — they live ten minutes, kept a while for support — and refresh tokens whose session ended
+   * before it (rotated ones are kept while their session lives: they are how a replay is
+   * recognised). Returns how many pairings went.
+   */
+  async sweep(before: Date): Promise<number> {
+    const [pairings] = await Promise.all([
+      guardStore(() => this.pairings.deleteMany({ expiresAt: { $lt: before } })),
+      guardStore(() => this.claims.deleteMany({ at: { $lt: before } })),
+      guardStore(() => this.refreshTokens.deleteMany({ sessionExpiresAt: { $lt: before } })),
+    ]);
+    return pairings.deletedCount;
+  }
+
+  /** Account deletion: the user's refresh tokens and pairing requests go. */
+  async deleteForUser(userId: string): Promise<void> {
+    await guardStore(() => this.refreshTokens.deleteMany({ userId }));
+    await guardStore(() => this.pairings.deleteMany({ userId }));
   }
 
   /** Inserts a refresh token; false when its parent already has a successor (rotation lost the race). */

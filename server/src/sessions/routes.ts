@@ -1,25 +1,23 @@
-import { activityQuerySchema, type CreateApiToken, createApiTokenSchema, opaqueIdSchema, sessionListQuerySchema } from '@gatehouse/shared';
+import {
+  accountViewSchema,
+  activityListSchema,
+  activityQuerySchema,
+  createApiTokenSchema,
+  createdApiTokenSchema,
+  idParamsSchema,
+  revokedCountSchema,
+  sessionListQuerySchema,
+  sessionListSchema,
+} from '@gatehouse/shared';
 import Router from '@koa/router';
-import type { z } from 'zod';
 import type { AuditLog } from '../audit/index.js';
 import type { RequestMeta } from '../context.js';
 import { AppError } from '../errors/index.js';
-import {
-  type AppContext,
-  type AppState,
-  type CredentialDeps,
-  clearHostCookie,
-  parseBody,
-  parseQuery,
-  requestMeta,
-  requireCredential,
-  SESSION_COOKIE,
-  type Step,
-  validate,
-} from '../http/index.js';
-import { signOut } from '../oidc/sign-out.js';
+import { type AppContext, type AppState, clearHostCookie, requestMeta, route, SESSION_COOKIE, type Step } from '../http/index.js';
 import type { Principal, RevocationState } from '../tokens/index.js';
 import type { User, UserStore } from '../users/index.js';
+import { type CredentialDeps, requireCredential } from './authenticate.js';
+import { signOut } from './sign-out.js';
 
 export interface SessionRouteDeps extends CredentialDeps {
   users: UserStore;
@@ -35,82 +33,156 @@ export function sessionRoutes(deps: SessionRouteDeps) {
   const router = new Router<AppState>();
   const read = requireCredential(deps, { scope: 'sessions:read', cookie: true });
   const revoke = requireCredential(deps, { scope: 'sessions:revoke', cookie: true });
-  const json = (schema: z.ZodType) => parseBody(schema, { kinds: ['json'], limit: deps.bodyLimit });
   const loadUser: Step = async (ctx, next) => {
     ctx.state.user = await currentUser(deps.users, ctx);
     await next();
   };
 
-  router.get('/api/v1/me', requireCredential(deps, { scope: 'profile:read', cookie: true }), loadUser, (ctx) => {
-    const user = ctx.state.user as User;
-    ctx.body = { id: user._id, name: user.name, email: user.email ?? null, roles: user.roles, status: user.status };
-  });
-
-  router.get(
-    '/api/v1/me/activity',
-    requireCredential(deps, { scope: 'activity:read', cookie: true }),
-    parseQuery(activityQuerySchema),
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/me',
+      summary: 'Who the credential acts for.',
+      auth: { scope: 'profile:read', user: true },
+      response: accountViewSchema,
+    },
+    requireCredential(deps, { scope: 'profile:read', cookie: true }),
     loadUser,
-    async (ctx) => {
-      const { limit } = ctx.state.query as z.infer<typeof activityQuerySchema>;
+    ({ user }) => ({ id: user._id, name: user.name, email: user.email ?? null, roles: user.roles, status: user.status }),
+  );
+
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/me/activity',
+      summary: 'Your recent security activity, newest first.',
+      auth: { scope: 'activity:read', user: true },
+      query: activityQuerySchema,
+      response: activityListSchema,
+    },
+    requireCredential(deps, { scope: 'activity:read', cookie: true }),
+    loadUser,
+    async ({ user, query }, ctx) => {
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = { activity: await deps.audit.recentFor(ctx.state.user as User, limit) };
+      return { activity: await deps.audit.recentFor(user, query.limit) };
     },
   );
 
-  router.get('/api/v1/me/sessions', read, parseQuery(sessionListQuerySchema), loadUser, async (ctx) => {
-    const query = ctx.state.query as z.infer<typeof sessionListQuerySchema>;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = await deps.sessions.listForUser(ctx.state.user as User, principalOf(ctx).sessionId, query.limit, query.cursor);
-  });
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/me/sessions',
+      summary: 'The active sessions of every kind, newest first, a page at a time.',
+      auth: { scope: 'sessions:read', user: true },
+      query: sessionListQuerySchema,
+      response: sessionListSchema,
+    },
+    read,
+    loadUser,
+    async ({ user, principal, query }, ctx) => {
+      ctx.set('Cache-Control', 'no-store');
+      return deps.sessions.listForUser(user, principal.sessionId, query.limit, query.cursor);
+    },
+  );
 
-  router.delete('/api/v1/me/sessions/:id', revoke, async (ctx) => {
-    const principal = principalOf(ctx);
-    const id = validate(opaqueIdSchema, ctx.params.id);
-    const record = await deps.sessions.store.findById(id);
-    if (!record || record.userId !== principal.userId || !(await deps.sessions.revoke(id, principal.userId, 'user'))) {
-      throw new AppError('SESSION_NOT_FOUND');
-    }
-    await audit(deps, ctx, record.kind === 'api' ? 'api_token.revoked' : 'session.revoked', `session:${id}`, { kind: record.kind });
-    ctx.status = 204;
-  });
+  route(
+    router,
+    {
+      method: 'delete',
+      path: '/api/v1/me/sessions/:id',
+      summary: 'End one of your sessions.',
+      auth: { scope: 'sessions:revoke' },
+      params: idParamsSchema,
+      status: 204,
+    },
+    revoke,
+    async ({ principal, params: { id } }, ctx) => {
+      const record = await deps.sessions.findById(id);
+      if (!record || record.userId !== principal.userId || !(await deps.sessions.revoke(id, principal.userId, 'user'))) {
+        throw new AppError('SESSION_NOT_FOUND');
+      }
+      await audit(deps, ctx, record.kind === 'api' ? 'api_token.revoked' : 'session.revoked', `session:${id}`, { kind: record.kind });
+    },
+  );
 
-  router.post('/api/v1/me/sessions/revoke-others', revoke, async (ctx) => {
-    const principal = principalOf(ctx);
-    const count = await deps.sessions.revokeOthers(principal.userId, principal.sessionId, 'user_revoked_others');
-    await audit(deps, ctx, 'session.revoked_all', `user:${principal.userId}`, { count, reason: 'others' });
-    ctx.body = { revoked: count };
-  });
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/me/sessions/revoke-others',
+      summary: 'End every session but the current one.',
+      auth: { scope: 'sessions:revoke' },
+      response: revokedCountSchema,
+    },
+    revoke,
+    async ({ principal }, ctx) => {
+      const count = await deps.sessions.revokeOthers(principal.userId, principal.sessionId, 'user_revoked_others');
+      await audit(deps, ctx, 'session.revoked_all', `user:${principal.userId}`, { count, reason: 'others' });
+      return { revoked: count };
+    },
+  );
 
-  router.post('/api/v1/me/api-tokens', revoke, requireBrowserSession, json(createApiTokenSchema), loadUser, async (ctx) => {
-    const input = ctx.state.body as CreateApiToken;
-    if (input.expiresInDays > deps.apiTokenMaxDays) {
-      throw new AppError('VALIDATION_FAILED', { issues: [{ path: 'expiresInDays', message: `At most ${deps.apiTokenMaxDays} days.` }] });
-    }
-    const { record, token } = await deps.sessions.createApiToken(ctx.state.user as User, requestMeta(ctx), input);
-    await audit(deps, ctx, 'api_token.created', `session:${record._id}`, { kind: 'api' });
-    ctx.status = 201;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = { id: record._id, token, expiresAt: record.absoluteExpiresAt.toISOString(), scopes: input.scopes };
-  });
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/me/api-tokens',
+      summary: 'Create a personal API token (shown once; browser session only).',
+      auth: { scope: 'sessions:revoke', browserOnly: true, user: true },
+      body: { schema: createApiTokenSchema, kind: 'json', limit: deps.bodyLimit },
+      response: createdApiTokenSchema,
+      status: 201,
+    },
+    revoke,
+    requireBrowserSession,
+    loadUser,
+    async ({ user, body: input }, ctx) => {
+      if (input.expiresInDays > deps.apiTokenMaxDays) {
+        throw new AppError('VALIDATION_FAILED', { issues: [{ path: 'expiresInDays', message: `At most ${deps.apiTokenMaxDays} days.` }] });
+      }
+      const { record, token } = await deps.sessions.createApiToken(user, requestMeta(ctx), input);
+      await audit(deps, ctx, 'api_token.created', `session:${record._id}`, { kind: 'api' });
+      ctx.set('Cache-Control', 'no-store');
+      return { id: record._id, token, expiresAt: record.absoluteExpiresAt.toISOString(), scopes: input.scopes };
+    },
+  );
 
-  router.post(
-    '/api/v1/login/logout',
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/login/logout',
+      summary: 'Sign this browser session out.',
+      auth: { scope: 'sessions:revoke', browserOnly: true },
+      status: 204,
+    },
     requireCredential(deps, { scope: 'sessions:revoke', cookie: true }),
     requireBrowserSession,
-    async (ctx) => {
-      await signOut(deps, principalOf(ctx), requestMeta(ctx));
+    async ({ principal }, ctx) => {
+      await signOut(deps, principal, requestMeta(ctx));
       clearHostCookie(ctx, SESSION_COOKIE);
-      ctx.status = 204;
     },
   );
 
   // An admin's "sign out everywhere" for someone else, under the same rules as disable and ban
   // (no owners, no other admins unless an owner asks, never oneself): see AdminService.revokeAll.
-  router.post('/api/v1/users/:id/sessions/revoke-all', revoke, loadUser, async (ctx) => {
-    const targetId = validate(opaqueIdSchema, ctx.params.id);
-    ctx.body = { revoked: await deps.adminRevokeAll(ctx.state.user as User, targetId, requestMeta(ctx)) };
-  });
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/users/:id/sessions/revoke-all',
+      summary: 'Sign a user out everywhere (admins; same rules as disable).',
+      auth: { scope: 'sessions:revoke', user: true },
+      params: idParamsSchema,
+      response: revokedCountSchema,
+    },
+    revoke,
+    loadUser,
+    async ({ user, params }, ctx) => ({ revoked: await deps.adminRevokeAll(user, params.id, requestMeta(ctx)) }),
+  );
 
   return router;
 }
@@ -141,7 +213,7 @@ function audit(
   details: Record<string, string | number>,
 ): Promise<void> {
   const principal = principalOf(ctx);
-  const user = ctx.state.user as User | undefined;
+  const user = ctx.state.user;
   return deps.audit.record(
     {
       action,

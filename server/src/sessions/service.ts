@@ -1,10 +1,11 @@
-import type { SessionKind, SessionView } from '@gatehouse/shared';
+import type { SessionKind, SessionView, UserStatus } from '@gatehouse/shared';
 import type { Deps, RequestMeta } from '../context.js';
 import { randomId } from '../crypto/index.js';
-import { AppError, guardStore } from '../errors/index.js';
+import { AppError } from '../errors/index.js';
+import { describeDevice } from '../http/index.js';
+import { decodeTimeCursor, encodeCursor } from '../store/index.js';
 import type { Authenticator, Principal, RevocationState, TokenIssuer } from '../tokens/index.js';
 import type { User, UserStore } from '../users/index.js';
-import { describeDevice } from './device.js';
 import { type SessionRecord, SessionStore } from './store.js';
 
 /**
@@ -21,9 +22,19 @@ export interface SessionTokenResult {
   maxAgeSeconds: number;
 }
 
-/** Creating, authenticating, listing and revoking sessions of every kind. */
+/** Why an account is stopped; recorded as the revoke reason of its sessions. */
+export type StopReason =
+  | 'admin_disable'
+  | 'admin_ban'
+  | 'admin_revoked_all'
+  | 'user_deleted'
+  | 'security_event'
+  | 'password_changed'
+  | (string & {});
+
+/** Creating, authenticating, listing and revoking sessions of every kind; the only writer of `sessions`. */
 export class SessionService {
-  readonly store: SessionStore;
+  private readonly store: SessionStore;
 
   constructor(
     private readonly deps: Deps,
@@ -62,7 +73,7 @@ export class SessionService {
     await this.store.insert(record);
     const { token } = await this.issuer.mint('api', {
       sub: user._id,
-      tv: user.tokenVersion,
+      tokenVersion: user.tokenVersion,
       sid: record._id,
       scope: input.scopes,
       ttlSeconds: lifetimeMs / 1000,
@@ -104,7 +115,7 @@ export class SessionService {
       if (!current || current.revokedAt || current.absoluteExpiresAt <= now) throw new AppError('TOKEN_REVOKED');
       return { principal, refreshed: null }; // another request refreshed it a moment ago
     }
-    return { principal, refreshed: await this.mintSessionToken(record, principal.claims.tv) };
+    return { principal, refreshed: await this.mintSessionToken(record, principal.claims.tokenVersion) };
   }
 
   /** The user's active sessions as the user may see them, IPs decrypted with their key. */
@@ -114,13 +125,13 @@ export class SessionService {
     limit = 50,
     cursor?: string,
   ): Promise<{ sessions: SessionView[]; next: string | null }> {
-    const before = cursor ? decodeCursor(cursor) : undefined;
+    const before = cursor ? sessionCursor(cursor) : undefined;
     const records = await this.store.listActive(user._id, this.deps.clock.now(), limit + 1, before);
     const page = records.slice(0, limit);
     const last = page[page.length - 1];
     return {
       sessions: page.map((record) => this.view(record, user, currentSessionId)),
-      next: records.length > limit && last ? encodeCursor(last) : null,
+      next: records.length > limit && last ? encodeCursor(last._id, last.createdAt) : null,
     };
   }
 
@@ -147,23 +158,56 @@ export class SessionService {
   }
 
   /**
-   * Revokes everything of a user at once: bumps tokenVersion (every token of theirs dies on the
-   * next request, whatever its type) and marks every session revoked.
+   * The one path that stops an account — disable, ban, deletion, revoke-all, password change,
+   * Shared Signals events. In this order, all before it returns: MongoDB first (the token
+   * version bumped, so every token of every type dies at once, and with `status` the new
+   * status — only from `status.from` when given, else USER_STATUS_CONFLICT), then the Redis
+   * mirror and its announcement to every instance, then every session marked revoked.
    */
-  async revokeAll(userId: string, reason: string): Promise<number> {
+  async stopAccount(
+    userId: string,
+    reason: StopReason,
+    status?: { to: Exclude<UserStatus, 'active'>; from?: UserStatus },
+  ): Promise<{ user: User; revoked: number }> {
     const now = this.deps.clock.now();
-    const user = await guardStore(() =>
-      this.users.users.findOneAndUpdate(
-        { _id: userId },
-        { $inc: { tokenVersion: 1 }, $set: { updatedAt: now } },
-        { returnDocument: 'after' },
-      ),
-    );
-    if (!user) throw new AppError('NOT_FOUND');
+    const user = await this.users.stop(userId, now, status);
+    if (!user) throw new AppError(status?.from ? 'USER_STATUS_CONFLICT' : 'NOT_FOUND');
     await this.revocation.userChanged(userId, { tokenVersion: user.tokenVersion, status: user.status });
     const revoked = await this.store.revokeWhere(userId, {}, now, reason);
     await this.mirror(revoked);
-    return revoked.length;
+    return { user, revoked: revoked.length };
+  }
+
+  /** Signs a user out everywhere: `stopAccount` without a status change; returns how many sessions ended. */
+  async revokeAll(userId: string, reason: StopReason): Promise<number> {
+    return (await this.stopAccount(userId, reason)).revoked;
+  }
+
+  /** Lets a stopped account in again (enable, unban) and mirrors it; its old tokens stay dead. */
+  async resumeAccount(userId: string, from: UserStatus): Promise<User> {
+    const user = await this.users.resume(userId, from, this.deps.clock.now());
+    if (!user) throw new AppError('USER_STATUS_CONFLICT');
+    await this.revocation.userChanged(userId, { tokenVersion: user.tokenVersion, status: user.status });
+    return user;
+  }
+
+  findById(sessionId: string): Promise<SessionRecord | null> {
+    return this.store.findById(sessionId);
+  }
+
+  /** Sessions not yet revoked that match (see SessionStore.findUnrevoked). */
+  findUnrevoked(...args: Parameters<SessionStore['findUnrevoked']>): ReturnType<SessionStore['findUnrevoked']> {
+    return this.store.findUnrevoked(...args);
+  }
+
+  /** Moves a session's lastSeen and idle expiry forward, at most once per `throttleMs`. */
+  touch(sessionId: string, now: Date, idleMs: number, throttleMs: number): Promise<SessionRecord | null> {
+    return this.store.touch(sessionId, now, idleMs, throttleMs);
+  }
+
+  /** Account deletion: the user's session records go (after `stopAccount` ended them). */
+  async deleteUserRecords(userId: string): Promise<void> {
+    await this.store.deleteForUser(userId);
   }
 
   private mirror(revoked: SessionRecord[]): Promise<void> {
@@ -174,7 +218,7 @@ export class SessionService {
     const now = this.deps.clock.now().getTime();
     const expiresAt = Math.min(record.idleExpiresAt.getTime(), record.absoluteExpiresAt.getTime());
     const ttlSeconds = Math.max(1, Math.floor((expiresAt - now) / 1000));
-    const { token } = await this.issuer.mint('session', { sub: record.userId, tv: tokenVersion, sid: record._id, ttlSeconds });
+    const { token } = await this.issuer.mint('session', { sub: record.userId, tokenVersion, sid: record._id, ttlSeconds });
     return { record, token, maxAgeSeconds: ttlSeconds };
   }
 
@@ -214,14 +258,8 @@ export class SessionService {
   }
 }
 
-function encodeCursor(record: SessionRecord): string {
-  return Buffer.from(`${record.createdAt.getTime()}.${record._id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [time, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('.');
-  const ms = Number(time);
-  if (!id || !Number.isSafeInteger(ms) || !/^[A-Za-z0-9_-]{8,64}$/.test(id))
-    throw new AppError('VALIDATION_FAILED', { issues: [{ path: 'cursor', message: 'Not a valid cursor.' }] });
-  return { createdAt: new Date(ms), id };
+/** Session ids are at least 8 characters; the cursor is the last session's creation time and id. */
+function sessionCursor(cursor: string): { createdAt: Date; id: string } {
+  const { time, id } = decodeTimeCursor(cursor, 8);
+  return { createdAt: time, id };
 }

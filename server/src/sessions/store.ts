@@ -35,7 +35,7 @@ export interface SessionRecord {
  * revocation is an update guarded by `revokedAt: null`, so it happens once.
  */
 export class SessionStore {
-  readonly sessions: Collection<SessionRecord>;
+  private readonly sessions: Collection<SessionRecord>;
 
   constructor(db: Db) {
     this.sessions = db.collection<SessionRecord>(COLLECTIONS.sessions);
@@ -93,6 +93,15 @@ export class SessionStore {
         .limit(1000)
         .toArray(),
     );
+  }
+
+  /** The sweeper's part: sessions that ended (absolute expiry) before `before`. Returns how many went. */
+  async deleteEndedBefore(before: Date): Promise<number> {
+    return (await guardStore(() => this.sessions.deleteMany({ absoluteExpiresAt: { $lt: before } }))).deletedCount;
+  }
+
+  async deleteForUser(userId: string): Promise<void> {
+    await guardStore(() => this.sessions.deleteMany({ userId }));
   }
 
   /** Revokes the user's sessions matching `filter` that are not revoked yet; returns what it revoked. */

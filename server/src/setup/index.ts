@@ -1,3 +1,3 @@
 /** First-run setup: naming the owner with the bootstrap password. */
 export { setupRoutes } from './routes.js';
-export { bootstrapPassword, SetupService } from './service.js';
+export { SetupService } from './service.js';

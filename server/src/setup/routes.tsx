@@ -1,16 +1,11 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
-import { type SetupBody, setupBodySchema } from '@gatehouse/shared';
+import { setupBodySchema } from '@gatehouse/shared';
 import Router from '@koa/router';
 import { z } from 'zod';
 import { AppError } from '../errors/index.js';
-import { requireSameOrigin } from '../http/origin.js';
-import { parseBody, validate } from '../http/parse.js';
-import { requestMeta } from '../http/request-context.js';
-import type { AppState, Step } from '../http/state.js';
-import { renderPage } from '../web/layout.js';
-import { htmlPage } from '../web/routes.js';
-import { SetupPage } from '../web/setup-page.js';
+import { type AppState, htmlPage, requestMeta, requireSameOrigin, route, type Step, validate } from '../http/index.js';
+import { renderPage, SetupPage } from '../web/index.js';
 import { bootstrapPassword, type SetupService } from './service.js';
 
 const setupFormSchema = z.strictObject({
@@ -27,27 +22,40 @@ export function setupRoutes(deps: { setup: SetupService; publicOrigin: string; b
     await next();
   };
 
-  router.post('/api/v1/setup', deps.limit, open, parseBody(setupBodySchema, { kinds: ['json'], limit: deps.bodyLimit }), async (ctx) => {
-    const body = ctx.state.body as SetupBody;
-    const owner = await deps.setup.complete(bootstrapPassword(ctx.get('authorization')), body, requestMeta(ctx));
-    ctx.status = 201;
-    ctx.body = owner;
-  });
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/setup',
+      summary: 'First run: name the owner.',
+      auth: { kind: 'bootstrap' },
+      body: { schema: setupBodySchema, kind: 'json', limit: deps.bodyLimit },
+      status: 201,
+    },
+    deps.limit,
+    open,
+    ({ body }, ctx) => deps.setup.complete(bootstrapPassword(ctx.get('authorization')), body, requestMeta(ctx)),
+  );
 
   router.get('/setup', htmlPage, open, (ctx) => {
     ctx.type = 'html';
     ctx.body = renderPage(<SetupPage error={null} done={null} />);
   });
 
-  router.post(
-    '/setup',
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/setup',
+      summary: 'The setup form.',
+      hidden: true,
+      body: { schema: setupFormSchema, kind: 'form', limit: deps.bodyLimit },
+    },
     htmlPage,
     deps.limit,
     requireSameOrigin(deps.publicOrigin),
     open,
-    parseBody(setupFormSchema, { kinds: ['form'], limit: deps.bodyLimit }),
-    async (ctx) => {
-      const form = ctx.state.body as z.infer<typeof setupFormSchema>;
+    async ({ body: form }, ctx) => {
       ctx.type = 'html';
       try {
         const body = validate(setupBodySchema, { email: form.email, ...(form.name ? { name: form.name } : {}) });

@@ -62,7 +62,7 @@ export class SetupService {
     let userId: string;
     if (existing) {
       userId = existing._id;
-      await guardStore(() => this.users.users.updateOne({ _id: userId }, { $set: { roles: ['admin', 'owner', 'user'], updatedAt: now } }));
+      await this.users.setRoles(userId, ['admin', 'owner', 'user'], now);
     } else {
       userId = randomId();
       await this.users.insertUser({

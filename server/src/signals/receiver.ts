@@ -128,12 +128,12 @@ export class SignalReceiver {
     const { user } = found;
     switch (action) {
       case 'end_sessions': {
-        const matches = await this.sessions.store.findUnrevoked({ userId: user._id }, ['browser']);
+        const matches = await this.sessions.findUnrevoked({ userId: user._id }, ['browser']);
         const ids = matches.map((session) => session._id);
         return { user, effect: 'sessions_ended', count: await this.sessions.revokeMany(user._id, ids, 'security_event') };
       }
       case 'revoke_all':
-        return { user, effect: 'revoked_all', count: await this.sessions.revokeAll(user._id, 'security_event') };
+        return { user, effect: 'revoked_all', count: (await this.sessions.stopAccount(user._id, 'security_event')).revoked };
       case 'disable':
         return { user, effect: await this.disable(user, meta), count: null };
     }

@@ -1,8 +1,8 @@
 import Router from '@koa/router';
 import coBody from 'co-body';
+import { z } from 'zod';
 import type { TransmitterConfig } from '../config/index.js';
-import { requestMeta } from '../http/request-context.js';
-import type { AppContext, AppState, Step } from '../http/state.js';
+import { type AppContext, type AppState, requestMeta, route, type Step } from '../http/index.js';
 import type { SignalReceiver } from './receiver.js';
 import { type SetErrorCode, SetRejected } from './set-token.js';
 
@@ -14,11 +14,6 @@ const DESCRIPTIONS: Record<SetErrorCode, string> = {
   invalid_audience: 'The token is not addressed to this receiver.',
   authentication_failed: 'The transmitter could not be authenticated.',
 };
-
-interface SignalsState {
-  transmitter?: TransmitterConfig;
-  setToken?: string;
-}
 
 /**
  * `POST /ssf/events/<transmitter>`: push delivery of Security Event Tokens (RFC 8935), server to
@@ -43,14 +38,8 @@ export function signalsRoutes(deps: { receiver: SignalReceiver; bodyLimit: numbe
     }
   };
 
-  const findTransmitter: Step = async (ctx, next) => {
-    signals(ctx).transmitter = deps.receiver.transmitter(ctx.params.transmitter ?? '');
-    await next();
-  };
-
   /** Only `application/secevent+jwt`, uncompressed, at most BODY_LIMIT_BYTES; a compact JWS. */
-  const readSet: Step = async (ctx, next) => {
-    const transmitter = signals(ctx).transmitter as TransmitterConfig;
+  const readSet = async (ctx: AppContext, transmitter: TransmitterConfig): Promise<string> => {
     try {
       if (!ctx.is('application/secevent+jwt')) throw new SetRejected('invalid_request', 'content_type', { status: 415 });
       if ((ctx.get('content-encoding') || 'identity').toLowerCase() !== 'identity') {
@@ -58,7 +47,7 @@ export function signalsRoutes(deps: { receiver: SignalReceiver; bodyLimit: numbe
       }
       const text = (await coBody.text(ctx.req, { limit: deps.bodyLimit, encoding: 'utf8' })).trim();
       if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(text)) throw new SetRejected('invalid_request', 'malformed');
-      signals(ctx).setToken = text;
+      return text;
     } catch (error) {
       const status = (error as { status?: number } | null)?.status;
       if (error instanceof SetRejected || (status !== undefined && status < 500)) {
@@ -66,21 +55,25 @@ export function signalsRoutes(deps: { receiver: SignalReceiver; bodyLimit: numbe
       }
       throw error;
     }
-    await next();
   };
 
-  const receiveSet: Step = async (ctx) => {
-    const { transmitter, setToken } = signals(ctx);
-    await deps.receiver.receive(transmitter as TransmitterConfig, setToken as string, requestMeta(ctx));
-    ctx.set('Cache-Control', 'no-store');
-    ctx.status = 202;
-    ctx.body = '';
-  };
-
-  router.post('/ssf/events/:transmitter', setErrors, findTransmitter, readSet, receiveSet);
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/ssf/events/:transmitter',
+      summary: 'Shared Signals push delivery (RFC 8935) of a Security Event Token.',
+      auth: { kind: 'signed' },
+      params: z.object({ transmitter: z.string() }),
+    },
+    setErrors,
+    async ({ params }, ctx) => {
+      const transmitter = deps.receiver.transmitter(params.transmitter);
+      await deps.receiver.receive(transmitter, await readSet(ctx, transmitter), requestMeta(ctx));
+      ctx.set('Cache-Control', 'no-store');
+      ctx.status = 202;
+      return '';
+    },
+  );
   return router;
-}
-
-function signals(ctx: AppContext): SignalsState {
-  return ctx.state as AppState & SignalsState;
 }

@@ -1,4 +1,5 @@
-import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { joseFailure } from '../errors/index.js';
 
 /** How old a SET's `iat` may be; its jti is remembered this long plus twice the tolerance. */
 export const SET_MAX_AGE_SECONDS = 600;
@@ -81,23 +82,24 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** jose's errors about the token → a refusal with an RFC 8935 code; anything else is left as is. */
+/** jose's errors about the token (errors/jose.ts) → a refusal with an RFC 8935 code; anything else is left as is. */
 function translateJoseError(error: unknown): unknown {
-  if (error instanceof errors.JWTExpired) return new SetRejected('invalid_request', 'expired', { cause: error });
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === 'iss') return new SetRejected('invalid_issuer', 'iss', { cause: error });
-    if (error.claim === 'aud') return new SetRejected('invalid_audience', 'aud', { cause: error });
-    const claim = ['iat', 'jti', 'typ'].includes(error.claim) ? error.claim : 'claims';
-    return new SetRejected('invalid_request', claim, { cause: error });
+  const failure = joseFailure(error);
+  if (!failure) return error;
+  switch (failure.kind) {
+    case 'expired':
+      return new SetRejected('invalid_request', 'expired', { cause: error });
+    case 'claim': {
+      if (failure.claim === 'iss') return new SetRejected('invalid_issuer', 'iss', { cause: error });
+      if (failure.claim === 'aud') return new SetRejected('invalid_audience', 'aud', { cause: error });
+      const claim = ['iat', 'jti', 'typ'].includes(failure.claim) ? failure.claim : 'claims';
+      return new SetRejected('invalid_request', claim, { cause: error });
+    }
+    case 'signature':
+      return new SetRejected('invalid_key', 'signature', { cause: error });
+    case 'alg':
+      return new SetRejected('invalid_key', 'alg', { cause: error });
+    case 'malformed':
+      return new SetRejected('invalid_request', 'malformed', { cause: error });
   }
-  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWSSignatureVerificationFailed) {
-    return new SetRejected('invalid_key', 'signature', { cause: error });
-  }
-  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
-    return new SetRejected('invalid_key', 'alg', { cause: error });
-  }
-  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid || error instanceof errors.JWKSMultipleMatchingKeys) {
-    return new SetRejected('invalid_request', 'malformed', { cause: error });
-  }
-  return error;
 }

@@ -1,6 +1,7 @@
 /** MongoDB and Redis clients, collection names and indexes. */
 export { COLLECTIONS, ensureIndexes } from './collections.js';
+export { decodeIdCursor, decodeTimeCursor, encodeCursor } from './cursor.js';
 export { connectMongo } from './mongo.js';
 export { createRedis, duplicateForSubscribe, isCluster, type RedisClientOptions, redisReady, scanKeys, waitForReplicas } from './redis.js';
 export { RedisHealth, redisHealth } from './redis-health.js';
-export { startSweeper, sweepExpired } from './sweeper.js';
+export { startSweeper } from './sweeper.js';

@@ -30,7 +30,7 @@ export class Authenticator {
   async authenticate(token: string, type: TokenType, bind?: (claims: TokenClaims) => Promise<OnceKey>): Promise<Principal> {
     const claims = await this.issuer.verify(token, type);
     const once = bind ? await bind(claims) : undefined;
-    await this.revocation.check({ userId: claims.sub, jti: claims.jti, tv: claims.tv, sid: claims.sid, once });
+    await this.revocation.check({ userId: claims.sub, jti: claims.jti, tokenVersion: claims.tokenVersion, sid: claims.sid, once });
     return {
       type,
       userId: claims.sub,

@@ -52,7 +52,7 @@ function sameBytes(a: string, b: string): boolean {
 describe('TokenIssuer', () => {
   it.each(Object.keys(TOKEN_TYPES) as TokenType[])('mints and verifies a %s token, and refuses it as any other type', async (type) => {
     const { issuer } = await setup();
-    const { token, claims } = await issuer.mint(type, { sub: 'u1', tv: 3, ttlSeconds: 60, sid: 's1', scope: ['sessions:read'] });
+    const { token, claims } = await issuer.mint(type, { sub: 'u1', tokenVersion: 3, ttlSeconds: 60, sid: 's1', scope: ['sessions:read'] });
     expect(await issuer.verify(token, type)).toEqual(claims);
     for (const other of Object.keys(TOKEN_TYPES) as TokenType[]) {
       if (other !== type) expect(await failure(issuer.verify(token, other))).toBe('TOKEN_INVALID'); // cached or not
@@ -61,7 +61,7 @@ describe('TokenIssuer', () => {
 
   it('an expired token is TOKEN_EXPIRED, also when it was cached', async () => {
     const { issuer, clock } = await setup();
-    const { token } = await issuer.mint('api', { sub: 'u1', tv: 0, ttlSeconds: 60 });
+    const { token } = await issuer.mint('api', { sub: 'u1', tokenVersion: 0, ttlSeconds: 60 });
     await issuer.verify(token, 'api');
     clock.ms += 61_000;
     expect(await failure(issuer.verify(token, 'api'))).toBe('TOKEN_EXPIRED');
@@ -69,7 +69,7 @@ describe('TokenIssuer', () => {
 
   it('J16 refuses an oversized token before parsing it: 200 tokens of 1 MB in well under a second each', async () => {
     const { issuer } = await setup();
-    const { token } = await issuer.mint('api', { sub: 'u1', tv: 0, ttlSeconds: 60 });
+    const { token } = await issuer.mint('api', { sub: 'u1', tokenVersion: 0, ttlSeconds: 60 });
     const [header, payload, signature] = token.split('.');
     const huge = `${header}.${payload}${'A'.repeat(1024 * 1024)}.${signature}`;
     const started = Date.now();
@@ -107,7 +107,7 @@ describe('TokenIssuer', () => {
       verificationKey: (kid: string) => (present ? real.verificationKey(kid) : null),
     } as unknown as Keyring;
     const issuer = new TokenIssuer(ring, ISSUER, clock);
-    const { token } = await issuer.mint('session', { sub: 'u1', tv: 0, ttlSeconds: 600, sid: 's1' });
+    const { token } = await issuer.mint('session', { sub: 'u1', tokenVersion: 0, ttlSeconds: 600, sid: 's1' });
     await issuer.verify(token, 'session');
     await issuer.verify(token, 'session'); // served from the cache
     present = false;
@@ -116,7 +116,15 @@ describe('TokenIssuer', () => {
 
   it('every mutation of a valid token is a 401 AppError, never another error (2,000 random mutations)', async () => {
     const { issuer } = await setup();
-    const { token } = await issuer.mint('access', { sub: 'u1', tv: 0, ttlSeconds: 60, sid: 's', scope: ['a'], clientId: 'c', jkt: 'j' });
+    const { token } = await issuer.mint('access', {
+      sub: 'u1',
+      tokenVersion: 0,
+      ttlSeconds: 60,
+      sid: 's',
+      scope: ['a'],
+      clientId: 'c',
+      jkt: 'j',
+    });
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ {}"\u0000';
     let seed = 42;
     const random = (n: number) => {

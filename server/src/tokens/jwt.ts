@@ -1,8 +1,8 @@
 import { TOKEN_TYPES, type TokenType } from '@gatehouse/shared';
-import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { decodeProtectedHeader, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import type { Clock } from '../context.js';
 import { randomId } from '../crypto/index.js';
-import { AppError } from '../errors/index.js';
+import { AppError, joseFailure } from '../errors/index.js';
 import type { Keyring } from './keyring.js';
 import { VerifiedTokenCache } from './verified-cache.js';
 
@@ -11,7 +11,8 @@ export interface TokenClaims {
   type: TokenType;
   sub: string;
   jti: string;
-  tv: number;
+  /** The user's token version when minted (wire claim `tv`); a bump kills every older token. */
+  tokenVersion: number;
   iat: number;
   exp: number;
   sid?: string;
@@ -22,7 +23,7 @@ export interface TokenClaims {
 
 export interface MintInput {
   sub: string;
-  tv: number;
+  tokenVersion: number;
   ttlSeconds: number;
   sid?: string;
   scope?: string[];
@@ -57,8 +58,15 @@ export class TokenIssuer {
     const { kid, alg, key } = this.keyring.signingKey();
     const { typ, audience } = TOKEN_TYPES[type];
     const iat = Math.floor(this.clock.now().getTime() / 1000);
-    const claims: TokenClaims = { type, sub: input.sub, jti: randomId(), tv: input.tv, iat, exp: iat + input.ttlSeconds };
-    const payload: JWTPayload = { tv: input.tv };
+    const claims: TokenClaims = {
+      type,
+      sub: input.sub,
+      jti: randomId(),
+      tokenVersion: input.tokenVersion,
+      iat,
+      exp: iat + input.ttlSeconds,
+    };
+    const payload: JWTPayload = { tv: input.tokenVersion };
     if (input.sid) payload.sid = claims.sid = input.sid;
     if (input.scope) {
       claims.scope = input.scope;
@@ -118,7 +126,7 @@ export class TokenIssuer {
         currentDate: new Date(nowMs),
       }));
     } catch (error) {
-      if (error instanceof errors.JWTExpired) throw new AppError('TOKEN_EXPIRED', { cause: error });
+      if (joseFailure(error)?.kind === 'expired') throw new AppError('TOKEN_EXPIRED', { cause: error });
       // Any other jose failure, including a TypeError on odd input, is a 401 — never a 500.
       throw new AppError('TOKEN_INVALID', { cause: error });
     }
@@ -145,7 +153,7 @@ function toClaims(type: TokenType, payload: JWTPayload, audience: string, nowMs:
   if (typeof sub !== 'string' || typeof jti !== 'string' || typeof iat !== 'number' || typeof exp !== 'number')
     throw new AppError('TOKEN_INVALID');
   if (!Number.isInteger(tv) || iat > nowMs / 1000 + SKEW) throw new AppError('TOKEN_INVALID');
-  const claims: TokenClaims = { type, sub, jti, iat, exp, tv: tv as number };
+  const claims: TokenClaims = { type, sub, jti, iat, exp, tokenVersion: tv as number };
   if (sid !== undefined) {
     if (typeof sid !== 'string') throw new AppError('TOKEN_INVALID');
     claims.sid = sid;

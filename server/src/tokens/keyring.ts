@@ -3,7 +3,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, importPK
 import type { Clock } from '../context.js';
 import { AppError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import type { KeyDocument, KeyStore } from './key-store.js';
+import type { KeyStore } from './key-store.js';
 
 type VerifyKey = CryptoKey | Uint8Array;
 
@@ -124,5 +124,3 @@ async function insertKeyPair(store: KeyStore, publicJwk: JWK, privateJwk: JWK, c
   await store.insertActive(id, clean, { ...clean, d: privateJwk.d }, clock.now());
   return id;
 }
-
-export type { KeyDocument };

@@ -64,11 +64,11 @@ describe('RevocationState', () => {
     await users.insertOne({ _id: userId, tokenVersion: 0, status: 'active' });
     const channel = `${prefix}invalidate`;
     const other = new RevocationState(mongo.db, redis, systemClock, log, channel);
-    await other.check({ userId: randomId(), jti: randomId(), tv: 0 }).catch(() => undefined); // sets the epoch
+    await other.check({ userId: randomId(), jti: randomId(), tokenVersion: 0 }).catch(() => undefined); // sets the epoch
 
     const gated = gatedDb(mongo.db);
     const slow = new RevocationState(gated.db, redis, systemClock, log, channel);
-    const inFlight = slow.check({ userId, jti: randomId(), tv: 0 }); // misses the mirror, reads tv 0 …
+    const inFlight = slow.check({ userId, jti: randomId(), tokenVersion: 0 }); // misses the mirror, reads tv 0 …
     await gated.reading;
     // … and meanwhile an admin revokes everything: MongoDB first, then the mirror.
     await users.updateOne({ _id: userId }, { $set: { tokenVersion: 1 } });
@@ -76,7 +76,7 @@ describe('RevocationState', () => {
     gated.open();
     await inFlight; // this request began before the change; it may pass
 
-    await expect(other.check({ userId, jti: randomId(), tv: 0 })).rejects.toMatchObject({ code: 'TOKEN_REVOKED' });
-    await expect(other.check({ userId, jti: randomId(), tv: 1 })).resolves.toBeUndefined();
+    await expect(other.check({ userId, jti: randomId(), tokenVersion: 0 })).rejects.toMatchObject({ code: 'TOKEN_REVOKED' });
+    await expect(other.check({ userId, jti: randomId(), tokenVersion: 1 })).resolves.toBeUndefined();
   });
 });

@@ -21,7 +21,7 @@ interface UserFacts {
 export interface RevocationQuery {
   userId: string;
   jti: string;
-  tv: number;
+  tokenVersion: number;
   sid?: string | undefined;
   /**
    * A key that must never have been seen (a DPoP proof's jti), claimed with SET NX in the same
@@ -150,7 +150,7 @@ export class RevocationState {
       const pipeline = this.redis
         .pipeline()
         .get(EPOCH_KEY)
-        .hmget(`auth:user:${query.userId}`, 'tv', 'status')
+        .hmget(`auth:user:${query.userId}`, 'tokenVersion', 'status')
         .exists(`deny:${query.jti}`)
         .exists(`rs:${query.sid ?? '-'}`);
       if (query.once) pipeline.set(query.once.key, '1', 'EX', query.once.ttlSeconds, 'NX');
@@ -168,10 +168,10 @@ export class RevocationState {
       number,
       string | null | undefined,
     ];
-    const [tv, status] = user;
+    const [tokenVersion, status] = user;
     return {
       epoch,
-      user: tv !== null && status !== null ? { tokenVersion: Number(tv), status: status as UserStatus } : null,
+      user: tokenVersion !== null && status !== null ? { tokenVersion: Number(tokenVersion), status: status as UserStatus } : null,
       denied: denied === 1,
       sessionRevoked: sessionRevoked === 1,
       claimed: claim === 'OK',
@@ -271,7 +271,7 @@ export class RevocationState {
   async userChanged(userId: string, facts: UserFacts): Promise<void> {
     await this.mirror(
       (pipeline) => {
-        pipeline.hset(`auth:user:${userId}`, 'tv', String(facts.tokenVersion), 'status', facts.status);
+        pipeline.hset(`auth:user:${userId}`, 'tokenVersion', String(facts.tokenVersion), 'status', facts.status);
         pipeline.expire(`auth:user:${userId}`, USER_TTL_SECONDS);
       },
       { userId },
@@ -285,7 +285,7 @@ export class RevocationState {
   private async mirrorUser(userId: string, facts: UserFacts): Promise<void> {
     await this.redis
       .pipeline()
-      .hsetnx(`auth:user:${userId}`, 'tv', String(facts.tokenVersion))
+      .hsetnx(`auth:user:${userId}`, 'tokenVersion', String(facts.tokenVersion))
       .hsetnx(`auth:user:${userId}`, 'status', facts.status)
       .expire(`auth:user:${userId}`, USER_TTL_SECONDS)
       .exec();
@@ -334,10 +334,16 @@ export class RevocationState {
 function judge(query: RevocationQuery, facts: Facts): void {
   if (!facts.user) throw new AppError('TOKEN_INVALID');
   if (facts.user.status !== 'active') throw new AppError('TOKEN_ACCOUNT_DISABLED');
-  if (facts.user.tokenVersion !== query.tv || facts.denied || facts.sessionRevoked) throw new AppError('TOKEN_REVOKED');
+  if (facts.user.tokenVersion !== query.tokenVersion || facts.denied || facts.sessionRevoked) throw new AppError('TOKEN_REVOKED');
   if (facts.replayed) throw new AppError('DPOP_PROOF_INVALID', { cause: new Error('replayed proof') });
 }
 
 function ttlMs(until: Date, now: Date): number {
   return Math.max(1000, until.getTime() - now.getTime());
+}
+
+/** The sweeper's part for the denylist: entries of tokens that have expired anyway. Returns how many went. */
+export async function sweepDenylist(db: Db, now: Date): Promise<number> {
+  const removed = await guardStore(() => db.collection<RevokedToken>(COLLECTIONS.revokedTokens).deleteMany({ expiresAt: { $lt: now } }));
+  return removed.deletedCount;
 }

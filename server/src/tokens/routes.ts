@@ -1,9 +1,8 @@
 import { TOKEN_TYPES, type TokenType, tokenRequestSchema } from '@gatehouse/shared';
 import Router from '@koa/router';
-import type { z } from 'zod';
 import { safeEqual } from '../crypto/index.js';
 import { AppError } from '../errors/index.js';
-import { type AppState, oauthErrors, parseBody, type Step } from '../http/index.js';
+import { type AppState, oauthErrors, route, type Step } from '../http/index.js';
 import type { Authenticator, Principal } from './authenticator.js';
 import type { Keyring } from './keyring.js';
 import type { RevocationState } from './revocation.js';
@@ -21,41 +20,54 @@ export interface TokenRouteDeps {
   revokeRefreshToken(token: string, clientId: string | undefined): Promise<unknown>;
 }
 
-type TokenRequest = z.infer<typeof tokenRequestSchema>;
-
 /** Token types a resource server may introspect or a holder may revoke; never a browser session cookie. */
 const BEARER_TYPES: TokenType[] = ['api', 'access'];
 
 /** JWKS (RFC 7517), introspection (RFC 7662) and revocation (RFC 7009). */
 export function tokenRoutes(deps: TokenRouteDeps) {
   const router = new Router<AppState>();
-  const form = parseBody(tokenRequestSchema, { kinds: ['form'], limit: deps.bodyLimit });
+  const form = { schema: tokenRequestSchema, kind: 'form', limit: deps.bodyLimit } as const;
 
-  router.get('/.well-known/jwks.json', (ctx) => {
+  route(router, { method: 'get', path: '/.well-known/jwks.json', summary: 'The public signing keys (RFC 7517).' }, (_input, ctx) => {
     ctx.set('Cache-Control', 'public, max-age=60');
-    ctx.body = deps.keyring.jwks();
+    return deps.keyring.jwks();
   });
 
-  router.post('/oauth/introspect', oauthErrors, authenticateResourceServer(deps.resourceServers), form, async (ctx) => {
-    const { token } = ctx.state.body as TokenRequest;
-    ctx.set('Cache-Control', 'no-store');
-    const principal = await authenticateAny(deps.authenticator, token);
-    ctx.body = principal ? describe(principal, deps.issuer) : { active: false };
-  });
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/oauth/introspect',
+      summary: 'Token introspection for resource servers (RFC 7662).',
+      auth: { kind: 'resource-server' },
+      body: form,
+    },
+    oauthErrors,
+    authenticateResourceServer(deps.resourceServers),
+    async ({ body: { token } }, ctx) => {
+      ctx.set('Cache-Control', 'no-store');
+      const principal = await authenticateAny(deps.authenticator, token);
+      return principal ? describe(principal, deps.issuer) : { active: false };
+    },
+  );
 
-  router.post('/oauth/revoke', oauthErrors, form, async (ctx) => {
-    const { token, client_id: clientId } = ctx.state.body as TokenRequest;
-    // RFC 7009: the answer is 200 whether or not the token was valid, so it reveals nothing.
-    const principal = token.includes('.') ? await authenticateAny(deps.authenticator, token) : null;
-    if (!token.includes('.')) await deps.revokeRefreshToken(token, clientId);
-    if (principal) {
-      await deps.revocation.denyToken(principal.claims.jti, new Date(principal.claims.exp * 1000));
-      if (principal.type === 'api' && principal.sessionId) await deps.revokeSession(principal.sessionId, principal.userId);
-    }
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = '';
-    ctx.status = 200;
-  });
+  route(
+    router,
+    { method: 'post', path: '/oauth/revoke', summary: 'Revoke a token (RFC 7009); 200 whatever the token.', body: form },
+    oauthErrors,
+    async ({ body: { token, client_id: clientId } }, ctx) => {
+      // RFC 7009: the answer is 200 whether or not the token was valid, so it reveals nothing.
+      const principal = token.includes('.') ? await authenticateAny(deps.authenticator, token) : null;
+      if (!token.includes('.')) await deps.revokeRefreshToken(token, clientId);
+      if (principal) {
+        await deps.revocation.denyToken(principal.claims.jti, new Date(principal.claims.exp * 1000));
+        if (principal.type === 'api' && principal.sessionId) await deps.revokeSession(principal.sessionId, principal.userId);
+      }
+      ctx.set('Cache-Control', 'no-store');
+      ctx.status = 200;
+      return '';
+    },
+  );
 
   return router;
 }

@@ -115,7 +115,7 @@ async function attachIdentity(
     const winner = await store.findIdentity(profile.iss, profile.sub);
     const winnerUser = winner && (await store.findById(winner.userId));
     if (!winner || !winnerUser) throw new AppError('INTERNAL_ERROR', { detail: 'identity race' });
-    if (created) await store.users.deleteOne({ _id: user._id, lastSignInAt: { $exists: false } });
+    if (created) await store.removeUnused(user._id);
     return { user: winnerUser, identity: winner, created: false, rolesChanged: false };
   }
   const roles = mapRoles(user.roles, provider, profile.groups, user.grantedRoles);

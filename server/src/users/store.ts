@@ -1,5 +1,5 @@
 import type { Role, UserStatus } from '@gatehouse/shared';
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, Filter } from 'mongodb';
 import { guardStore, insertUnique } from '../errors/index.js';
 import { COLLECTIONS } from '../store/index.js';
 
@@ -39,20 +39,21 @@ export interface Identity {
 }
 
 /**
- * Storage of users and identities. Contract: identities are unique by (iss, sub) and emails by
- * their canonical form (both enforced by scalar unique indexes); `insertIdentity` and
- * `insertUser` report a conflict as `false` instead of throwing, so callers can re-read.
+ * Storage of users, identities and bans — the only writer of these collections. Contract:
+ * identities are unique by (iss, sub) and emails by their canonical form (both enforced by
+ * scalar unique indexes); `insertIdentity` and `insertUser` report a conflict as `false` instead
+ * of throwing, so callers can re-read.
  */
 export class UserStore {
-  readonly users: Collection<User>;
-  readonly identities: Collection<Identity>;
-  private readonly bans: Collection<{ _id: string }>;
+  private readonly users: Collection<User>;
+  private readonly identities: Collection<Identity>;
+  private readonly bans: Collection<{ _id: string; userId?: string; at?: Date }>;
   private readonly claims: Collection<{ _id: string; at: Date }>;
 
   constructor(db: Db) {
     this.users = db.collection<User>(COLLECTIONS.users);
     this.identities = db.collection<Identity>(COLLECTIONS.identities);
-    this.bans = db.collection<{ _id: string }>(COLLECTIONS.bans);
+    this.bans = db.collection(COLLECTIONS.bans);
     this.claims = db.collection<{ _id: string; at: Date }>(COLLECTIONS.system);
   }
 
@@ -112,6 +113,77 @@ export class UserStore {
         { returnDocument: 'after' },
       ),
     );
+  }
+
+  /**
+   * Bumps the token version (every token of the user dies) and, with `status`, changes the
+   * status — only from `from` when given, so a concurrent change is noticed (null). Callers go
+   * through `SessionService.stopAccount`, which also mirrors and announces the change.
+   */
+  stop(userId: string, at: Date, status?: { to: UserStatus; from?: UserStatus }): Promise<User | null> {
+    const filter: Filter<User> = status?.from ? { _id: userId, status: status.from } : { _id: userId };
+    return guardStore(() =>
+      this.users.findOneAndUpdate(
+        filter,
+        { $inc: { tokenVersion: 1 }, $set: { updatedAt: at, ...(status ? { status: status.to } : {}) } },
+        { returnDocument: 'after' },
+      ),
+    );
+  }
+
+  /** Changes the status without stopping tokens (enable, unban), only from `from`; null on a concurrent change. */
+  resume(userId: string, from: UserStatus, at: Date): Promise<User | null> {
+    return guardStore(() =>
+      this.users.findOneAndUpdate(
+        { _id: userId, status: from },
+        { $set: { status: 'active', updatedAt: at } },
+        { returnDocument: 'after' },
+      ),
+    );
+  }
+
+  /** Sets the roles (and, when given, the roles granted by hand). */
+  setRoles(userId: string, roles: Role[], at: Date, grantedRoles?: Role[]): Promise<User | null> {
+    return guardStore(() =>
+      this.users.findOneAndUpdate(
+        { _id: userId },
+        { $set: { roles, ...(grantedRoles ? { grantedRoles } : {}), updatedAt: at } },
+        { returnDocument: 'after' },
+      ),
+    );
+  }
+
+  /** Users matching a filter built by the caller from parsed values, in id order, after `afterId`. */
+  page(filter: Filter<User>, limit: number, afterId?: string): Promise<User[]> {
+    return guardStore(() =>
+      this.users
+        .find(afterId ? { ...filter, _id: { $gt: afterId } } : filter)
+        .sort({ _id: 1 })
+        .limit(limit)
+        .toArray(),
+    );
+  }
+
+  /** Bans every given email for the user: a ban follows the person, whatever identity they come back with. */
+  async recordBan(userId: string, emails: Iterable<string>, at: Date): Promise<void> {
+    for (const email of emails) {
+      await guardStore(() => this.bans.updateOne({ _id: email }, { $set: { userId, at } }, { upsert: true }));
+    }
+  }
+
+  async liftBan(userId: string): Promise<void> {
+    await guardStore(() => this.bans.deleteMany({ userId }));
+  }
+
+  /** Removes a user created by a sign-in that lost a race, as long as it never signed in. */
+  async removeUnused(userId: string): Promise<void> {
+    await guardStore(() => this.users.deleteOne({ _id: userId, lastSignInAt: { $exists: false } }));
+  }
+
+  /** Deletes the user's identities and then the account with its key salt (crypto-shredding); bans stay. */
+  async deleteAccount(userId: string): Promise<void> {
+    await guardStore(() => this.identities.deleteMany({ userId }));
+    await guardStore(() => this.users.deleteOne({ _id: userId }));
   }
 
   async hasOwner(): Promise<boolean> {

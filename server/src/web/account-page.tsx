@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
-import type { ActivityEntry, SessionView } from '@gatehouse/shared';
+import { type ActivityEntry, SESSION_KIND_LABELS, type SessionView } from '@gatehouse/shared';
 import { Layout } from './layout.js';
 
 export interface AccountPageProps {
@@ -11,8 +11,6 @@ export interface AccountPageProps {
   scopes: string[];
   activity: ActivityEntry[];
 }
-
-const KIND_LABEL = { browser: 'Browser', extension: 'Extension', api: 'API token' } as const;
 
 /** Who you are, how you signed in, where you are signed in, and your API tokens. */
 export function AccountPage({ user, identity, sessions, csrfToken, scopes, activity }: AccountPageProps) {
@@ -66,7 +64,7 @@ export function AccountPage({ user, identity, sessions, csrfToken, scopes, activ
                   {session.current ? <span class="badge">This session</span> : null}
                   {session.scopes ? <div class="muted small">{session.scopes.join(', ')}</div> : null}
                 </td>
-                <td>{KIND_LABEL[session.kind]}</td>
+                <td>{SESSION_KIND_LABELS[session.kind]}</td>
                 <td>{session.ip ?? 'Unknown'}</td>
                 <td>
                   <time datetime={session.createdAt}>{formatTime(session.createdAt)}</time>

@@ -5,12 +5,9 @@ import { SCOPES, safeReturnPath } from '@gatehouse/shared';
 import Router from '@koa/router';
 import type { AuditLog } from '../audit/index.js';
 import type { AppError } from '../errors/index.js';
-import { optionalSession } from '../http/authenticate.js';
-import type { CsrfTokens } from '../http/csrf.js';
-import { readParams } from '../http/parse.js';
-import type { AppContext, AppState } from '../http/state.js';
-import type { ProviderRegistry } from '../oidc/providers.js';
-import type { SessionService } from '../sessions/index.js';
+import { type AppContext, type AppState, type CsrfTokens, htmlPage, readParams, sendHtml } from '../http/index.js';
+import type { ProviderRegistry } from '../oidc/index.js';
+import { optionalSession, type SessionService } from '../sessions/index.js';
 import type { UserStore } from '../users/index.js';
 import { AccountPage } from './account-page.js';
 import { ErrorPage } from './error-page.js';
@@ -20,20 +17,8 @@ import { SignInPage } from './sign-in-page.js';
 const STYLESHEET = readFileSync(new URL('./assets/app.css', import.meta.url), 'utf8');
 const ACCOUNT_SCRIPT = readFileSync(new URL('./assets/account.js', import.meta.url), 'utf8');
 
-/** Marks a route as one a person's browser opens, so failures render as a page. */
-export async function htmlPage(ctx: AppContext, next: () => Promise<unknown>) {
-  ctx.state.htmlErrors = true;
-  await next();
-}
-
 export function renderErrorPage(ctx: AppContext, error: AppError): string {
   return renderPage(<ErrorPage code={error.code} requestId={ctx.state.requestId} />);
-}
-
-function sendHtml(ctx: AppContext, html: string) {
-  ctx.type = 'html';
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = html;
 }
 
 /** The sign-in and account pages. */
@@ -78,7 +63,7 @@ export function webRoutes(deps: {
     const [{ sessions }, identities, session, activity] = await Promise.all([
       deps.sessions.listForUser(user, principal.sessionId, 100),
       deps.users.listIdentities(user._id),
-      principal.sessionId ? deps.sessions.store.findById(principal.sessionId) : null,
+      principal.sessionId ? deps.sessions.findById(principal.sessionId) : null,
       deps.audit.recentFor(user, 10),
     ]);
     const used = identities.find((identity) => identity.providerId === session?.providerId) ?? identities[0];

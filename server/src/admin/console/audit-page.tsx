@@ -1,7 +1,7 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
 import { AUDIT_ACTIONS, AUDIT_OUTCOMES } from '@gatehouse/shared';
-import type { AuditView } from '../service.js';
+import type { AuditView } from '../../audit/index.js';
 import { AdminFrame, Time } from './frame.js';
 import { Option } from './users-page.js';
 

@@ -1,7 +1,7 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
 import type { ComponentChildren } from 'preact';
-import { Banner, Layout } from '../../web/layout.js';
+import { Banner, Layout } from '../../web/index.js';
 
 export type Section = 'users' | 'audit' | 'keys';
 

@@ -1,2 +1,2 @@
 /** The server-rendered admin console: users, a user's page with confirmed actions, the audit trail, the keyring. */
-export { adminConsoleRoutes, type ConsoleDeps } from './routes.js';
+export { adminConsoleRoutes } from './routes.js';

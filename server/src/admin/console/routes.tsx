@@ -1,7 +1,7 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
 import { PassThrough } from 'node:stream';
-import { opaqueIdSchema } from '@gatehouse/shared';
+import { idParamsSchema } from '@gatehouse/shared';
 import Router from '@koa/router';
 import type { z } from 'zod';
 import { type AuditLog, exportEntries } from '../../audit/index.js';
@@ -11,21 +11,19 @@ import {
   type AppContext,
   type AppState,
   type CsrfTokens,
-  optionalSession,
-  parseBody,
-  parseQuery,
+  htmlPage,
+  PARSE,
   readParams,
   requestMeta,
   requireSameOrigin,
-  requireSession,
+  route,
   type Step,
-  validate,
+  sendHtml,
 } from '../../http/index.js';
-import type { SessionService } from '../../sessions/index.js';
+import { optionalSession, requireSession, type SessionService } from '../../sessions/index.js';
 import { KeyAdmin, type Keyring } from '../../tokens/index.js';
 import type { User, UserStore } from '../../users/index.js';
-import { renderPage } from '../../web/layout.js';
-import { htmlPage } from '../../web/routes.js';
+import { renderPage } from '../../web/index.js';
 import type { Actor, AdminService } from '../service.js';
 import { ACTION_TEXT, explainRefusal, offeredActions, statusChangeOf } from './actions.js';
 import { type AuditFilterText, AuditPage } from './audit-page.js';
@@ -58,15 +56,6 @@ export interface ConsoleDeps {
   bodyLimit: number;
 }
 
-type Query<S extends z.ZodType> = z.output<S>;
-
-function sendHtml(ctx: AppContext, html: string, status = 200) {
-  ctx.status = status;
-  ctx.type = 'html';
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = html;
-}
-
 /** Post/redirect/get: a done action lands back on a page that says so. */
 function seeOther(ctx: AppContext, location: string) {
   ctx.redirect(location);
@@ -82,7 +71,7 @@ function seeOther(ctx: AppContext, location: string) {
 export function adminConsoleRoutes(deps: ConsoleDeps) {
   const router = new Router<AppState>();
   const keys = new KeyAdmin(deps.deps, deps.audit, deps.keyring);
-  const form = (schema: z.ZodType) => parseBody(schema, { kinds: ['form'], limit: deps.bodyLimit });
+  const form = <S extends z.ZodType>(schema: S) => ({ schema, kind: 'form' as const, limit: deps.bodyLimit });
 
   /** Pages: signed out → sign-in, then back here; signed in without the role → 403 page. */
   const adminPage = [
@@ -109,149 +98,212 @@ export function adminConsoleRoutes(deps: ConsoleDeps) {
   };
   const csrfFor = (ctx: AppContext) => deps.csrf.forSession(ctx.state.principal?.sessionId ?? '');
 
-  router.get('/admin', ...adminPage, parseQuery(consoleUserQuerySchema), async (ctx) => {
-    const query = ctx.state.query as Query<typeof consoleUserQuerySchema>;
-    const { users, next } = await deps.admin.search(query);
-    sendHtml(ctx, renderPage(<UsersPage filter={query} users={users} next={next} paged={!!query.cursor} />));
-  });
+  route(
+    router,
+    { method: 'get', path: '/admin', summary: 'Admin console page.', hidden: true, query: consoleUserQuerySchema },
+    ...adminPage,
+    async ({ query }, ctx) => {
+      const { users, next } = await deps.admin.search(query);
+      sendHtml(ctx, renderPage(<UsersPage filter={query} users={users} next={next} paged={!!query.cursor} />));
+    },
+  );
 
-  router.get('/admin/users/:id', ...adminPage, parseQuery(consoleUserPageQuerySchema), async (ctx) => {
-    const { done } = ctx.state.query as Query<typeof consoleUserPageQuerySchema>;
-    const notice: Notice | null = done ? { kind: 'info', text: ACTION_TEXT[done].done } : null;
-    sendHtml(ctx, await renderUserPage(ctx, validate(opaqueIdSchema, ctx.params.id), notice));
-  });
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/admin/users/:id',
+      summary: 'Admin console page.',
+      hidden: true,
+      params: idParamsSchema,
+      query: consoleUserPageQuerySchema,
+    },
+    ...adminPage,
+    async ({ params, query: { done } }, ctx) => {
+      const notice: Notice | null = done ? { kind: 'info', text: ACTION_TEXT[done].done } : null;
+      sendHtml(ctx, await renderUserPage(ctx, params.id, notice));
+    },
+  );
 
-  router.get('/admin/users/:id/confirm', ...adminPage, parseQuery(consoleActionQuerySchema), async (ctx) => {
-    const { action } = ctx.state.query as Query<typeof consoleActionQuerySchema>;
-    const target = await deps.users.findById(validate(opaqueIdSchema, ctx.params.id));
-    if (!target) throw new AppError('NOT_FOUND');
-    const text = ACTION_TEXT[action];
-    const base = `/admin/users/${encodeURIComponent(target._id)}`;
-    sendHtml(
-      ctx,
-      renderPage(
-        <ConfirmPage
-          title="Confirm"
-          section="users"
-          question={text.question(target.name)}
-          facts={[
-            ['Account', target.name],
-            ['Email', target.email ?? 'none'],
-            ['Status', target.status],
-            ['Roles', target.roles.join(', ')],
-          ]}
-          consequences={text.consequences}
-          action={`${base}/actions`}
-          fields={{ csrf: csrfFor(ctx), action }}
-          button={`Yes, ${text.button.toLowerCase()}`}
-          danger={text.danger}
-          cancelHref={base}
-        />,
-      ),
-    );
-  });
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/admin/users/:id/confirm',
+      summary: 'Admin console page.',
+      hidden: true,
+      params: idParamsSchema,
+      query: consoleActionQuerySchema,
+    },
+    ...adminPage,
+    async ({ params, query: { action } }, ctx) => {
+      const target = await deps.users.findById(params.id);
+      if (!target) throw new AppError('NOT_FOUND');
+      const text = ACTION_TEXT[action];
+      const base = `/admin/users/${encodeURIComponent(target._id)}`;
+      sendHtml(
+        ctx,
+        renderPage(
+          <ConfirmPage
+            title="Confirm"
+            section="users"
+            question={text.question(target.name)}
+            facts={[
+              ['Account', target.name],
+              ['Email', target.email ?? 'none'],
+              ['Status', target.status],
+              ['Roles', target.roles.join(', ')],
+            ]}
+            consequences={text.consequences}
+            action={`${base}/actions`}
+            fields={{ csrf: csrfFor(ctx), action }}
+            button={`Yes, ${text.button.toLowerCase()}`}
+            danger={text.danger}
+            cancelHref={base}
+          />,
+        ),
+      );
+    },
+  );
 
-  router.post('/admin/users/:id/actions', ...adminForm, form(consoleActionBodySchema), deps.csrf.require(), async (ctx) => {
-    const { action } = ctx.state.body as z.infer<typeof consoleActionBodySchema>;
-    const targetId = validate(opaqueIdSchema, ctx.params.id);
-    const me = viewer(ctx);
-    try {
-      await performUserAction({ kind: 'user', user: me }, targetId, action, ctx);
-    } catch (error) {
-      if (!(error instanceof AppError) || error.status >= 500 || error.code === 'NOT_FOUND') throw error;
-      // A refusal is part of the page, in words: the account as it is now, with why nothing changed.
-      const target = await deps.users.findById(targetId);
-      const text = explainRefusal(error.code, action, me, target);
-      return sendHtml(ctx, await renderUserPage(ctx, targetId, { kind: 'error', text }), error.status);
-    }
-    seeOther(ctx, `/admin/users/${encodeURIComponent(targetId)}?done=${action}`);
-  });
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/admin/users/:id/actions',
+      summary: 'Admin console form.',
+      hidden: true,
+      params: idParamsSchema,
+      body: form(consoleActionBodySchema),
+    },
+    ...adminForm,
+    PARSE,
+    deps.csrf.require(),
+    async ({ params, body: { action } }, ctx) => {
+      const targetId = params.id;
+      const me = viewer(ctx);
+      try {
+        await performUserAction({ kind: 'user', user: me }, targetId, action, ctx);
+      } catch (error) {
+        if (!(error instanceof AppError) || error.status >= 500 || error.code === 'NOT_FOUND') throw error;
+        // A refusal is part of the page, in words: the account as it is now, with why nothing changed.
+        const target = await deps.users.findById(targetId);
+        const text = explainRefusal(error.code, action, me, target);
+        return sendHtml(ctx, await renderUserPage(ctx, targetId, { kind: 'error', text }), error.status);
+      }
+      seeOther(ctx, `/admin/users/${encodeURIComponent(targetId)}?done=${action}`);
+    },
+  );
 
-  router.get('/admin/audit', ...adminPage, parseQuery(consoleAuditQuerySchema), async (ctx) => {
-    const query = ctx.state.query as Query<typeof consoleAuditQuerySchema>;
-    const { entries, next } = await deps.admin.searchAudit(query);
-    const raw = readParams(ctx.querystring);
-    const filter: AuditFilterText = {};
-    for (const key of ['action', 'outcome', 'actor', 'target', 'since', 'until'] as const) if (raw[key]) filter[key] = raw[key];
-    sendHtml(ctx, renderPage(<AuditPage filter={filter} entries={entries} next={next} paged={!!query.cursor} />));
-  });
+  route(
+    router,
+    { method: 'get', path: '/admin/audit', summary: 'Admin console page.', hidden: true, query: consoleAuditQuerySchema },
+    ...adminPage,
+    async ({ query }, ctx) => {
+      const { entries, next } = await deps.audit.search(query);
+      const raw = readParams(ctx.querystring);
+      const filter: AuditFilterText = {};
+      for (const key of ['action', 'outcome', 'actor', 'target', 'since', 'until'] as const) if (raw[key]) filter[key] = raw[key];
+      sendHtml(ctx, renderPage(<AuditPage filter={filter} entries={entries} next={next} paged={!!query.cursor} />));
+    },
+  );
 
-  router.get('/admin/audit/export', ...adminPage, parseQuery(consoleExportQuerySchema), (ctx) => {
-    const { format, since } = ctx.state.query as Query<typeof consoleExportQuerySchema>;
-    const from = since ?? new Date(0);
-    const stamp = deps.deps.clock.now().toISOString().slice(0, 10);
-    const body = new PassThrough();
-    ctx.type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
-    ctx.set('Content-Disposition', `attachment; filename="gatehouse-audit-${stamp}.${format}"`);
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = body;
-    // The same export as `gatehouse audit export`: IPs stay encrypted, nothing is decrypted.
-    // A closed download (client gone, or HEAD) stops the export: throwing here ends the cursor.
-    const closed = new Error('download closed');
-    const write = (line: string) => {
-      if (body.destroyed) throw closed;
-      body.write(`${line}\n`);
-    };
-    exportEntries(deps.deps.db, from, format, write).then(
-      () => body.end(),
-      (error: unknown) => {
-        if (error === closed) return;
-        ctx.state.log.error({ err: error }, 'audit.export_failed');
-        body.destroy(error instanceof Error ? error : new Error('export failed'));
-      },
-    );
-  });
+  route(
+    router,
+    { method: 'get', path: '/admin/audit/export', summary: 'Admin console page.', hidden: true, query: consoleExportQuerySchema },
+    ...adminPage,
+    ({ query: { format, since } }, ctx) => {
+      const from = since ?? new Date(0);
+      const stamp = deps.deps.clock.now().toISOString().slice(0, 10);
+      const body = new PassThrough();
+      ctx.type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
+      ctx.set('Content-Disposition', `attachment; filename="gatehouse-audit-${stamp}.${format}"`);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = body;
+      // The same export as `gatehouse audit export`: IPs stay encrypted, nothing is decrypted.
+      // A closed download (client gone, or HEAD) stops the export: throwing here ends the cursor.
+      const closed = new Error('download closed');
+      const write = (line: string) => {
+        if (body.destroyed) throw closed;
+        body.write(`${line}\n`);
+      };
+      exportEntries(deps.deps.db, from, format, write).then(
+        () => body.end(),
+        (error: unknown) => {
+          if (error === closed) return;
+          ctx.state.log.error({ err: error }, 'audit.export_failed');
+          body.destroy(error instanceof Error ? error : new Error('export failed'));
+        },
+      );
+    },
+  );
 
-  router.get('/admin/keys', ...adminPage, parseQuery(consoleKeysPageQuerySchema), async (ctx) => {
-    const { done } = ctx.state.query as Query<typeof consoleKeysPageQuerySchema>;
-    sendHtml(ctx, await renderKeysPage(ctx, done ? { kind: 'info', text: KEY_DONE[done] } : null));
-  });
+  route(
+    router,
+    { method: 'get', path: '/admin/keys', summary: 'Admin console page.', hidden: true, query: consoleKeysPageQuerySchema },
+    ...adminPage,
+    async ({ query: { done } }, ctx) => {
+      sendHtml(ctx, await renderKeysPage(ctx, done ? { kind: 'info', text: KEY_DONE[done] } : null));
+    },
+  );
 
-  router.get('/admin/keys/confirm', ...adminPage, requireOwner, parseQuery(consoleKeyActionQuerySchema), async (ctx) => {
-    const { action } = ctx.state.query as Query<typeof consoleKeyActionQuerySchema>;
-    if (keys.staticMode) return sendHtml(ctx, await renderKeysPage(ctx, STATIC_REFUSAL), 409);
-    const cutoff = keys.pruneCutoff().toISOString();
-    const rotate = action === 'rotate';
-    sendHtml(
-      ctx,
-      renderPage(
-        <ConfirmPage
-          title="Confirm"
-          section="keys"
-          question={rotate ? 'Rotate the signing key?' : 'Prune retired signing keys?'}
-          facts={[]}
-          consequences={
-            rotate
-              ? [
-                  'A new key is made and signs every token from now on, on every server.',
-                  'The current key is retired: tokens it signed stay valid until they expire, and it stays in the published key set until it is pruned.',
-                ]
-              : [
-                  `Retired keys retired before ${cutoff.slice(0, 16).replace('T', ' ')} UTC are deleted and leave the published key set.`,
-                  'No token signed with them can still be valid, so nobody is signed out. The active key and younger retired keys stay.',
-                ]
-          }
-          action="/admin/keys"
-          fields={{ csrf: csrfFor(ctx), action }}
-          button={rotate ? 'Yes, rotate' : 'Yes, prune'}
-          danger={false}
-          cancelHref="/admin/keys"
-        />,
-      ),
-    );
-  });
+  route(
+    router,
+    { method: 'get', path: '/admin/keys/confirm', summary: 'Admin console page.', hidden: true, query: consoleKeyActionQuerySchema },
+    ...adminPage,
+    requireOwner,
+    async ({ query: { action } }, ctx) => {
+      if (keys.staticMode) return sendHtml(ctx, await renderKeysPage(ctx, STATIC_REFUSAL), 409);
+      const cutoff = keys.pruneCutoff().toISOString();
+      const rotate = action === 'rotate';
+      sendHtml(
+        ctx,
+        renderPage(
+          <ConfirmPage
+            title="Confirm"
+            section="keys"
+            question={rotate ? 'Rotate the signing key?' : 'Prune retired signing keys?'}
+            facts={[]}
+            consequences={
+              rotate
+                ? [
+                    'A new key is made and signs every token from now on, on every server.',
+                    'The current key is retired: tokens it signed stay valid until they expire, and it stays in the published key set until it is pruned.',
+                  ]
+                : [
+                    `Retired keys retired before ${cutoff.slice(0, 16).replace('T', ' ')} UTC are deleted and leave the published key set.`,
+                    'No token signed with them can still be valid, so nobody is signed out. The active key and younger retired keys stay.',
+                  ]
+            }
+            action="/admin/keys"
+            fields={{ csrf: csrfFor(ctx), action }}
+            button={rotate ? 'Yes, rotate' : 'Yes, prune'}
+            danger={false}
+            cancelHref="/admin/keys"
+          />,
+        ),
+      );
+    },
+  );
 
-  router.post('/admin/keys', ...adminForm, requireOwner, form(consoleKeyActionBodySchema), deps.csrf.require(), async (ctx) => {
-    const { action } = ctx.state.body as z.infer<typeof consoleKeyActionBodySchema>;
-    if (keys.staticMode) return sendHtml(ctx, await renderKeysPage(ctx, STATIC_REFUSAL), 409);
-    const actor = `user:${viewer(ctx)._id}`;
-    if (action === 'rotate') {
-      await keys.rotate(actor, requestMeta(ctx));
-      return seeOther(ctx, '/admin/keys?done=rotated');
-    }
-    const pruned = await keys.prune(actor, requestMeta(ctx));
-    seeOther(ctx, `/admin/keys?done=${pruned.length ? 'pruned' : 'nothing-to-prune'}`);
-  });
+  route(
+    router,
+    { method: 'post', path: '/admin/keys', summary: 'Admin console form.', hidden: true, body: form(consoleKeyActionBodySchema) },
+    ...adminForm,
+    requireOwner,
+    PARSE,
+    deps.csrf.require(),
+    async ({ body: { action } }, ctx) => {
+      if (keys.staticMode) return sendHtml(ctx, await renderKeysPage(ctx, STATIC_REFUSAL), 409);
+      const actor = `user:${viewer(ctx)._id}`;
+      if (action === 'rotate') {
+        await keys.rotate(actor, requestMeta(ctx));
+        return seeOther(ctx, '/admin/keys?done=rotated');
+      }
+      const pruned = await keys.prune(actor, requestMeta(ctx));
+      seeOther(ctx, `/admin/keys?done=${pruned.length ? 'pruned' : 'nothing-to-prune'}`);
+    },
+  );
 
   async function performUserAction(actor: Actor, targetId: string, action: UserAction, ctx: AppContext): Promise<void> {
     const meta = requestMeta(ctx);

@@ -12,7 +12,6 @@ const blank = <S extends z.ZodType>(schema: S) => z.preprocess((value) => (value
 export const USER_ACTIONS = ['disable', 'enable', 'ban', 'unban', 'revoke-all', 'grant-admin', 'revoke-admin'] as const;
 export type UserAction = (typeof USER_ACTIONS)[number];
 export const KEY_ACTIONS = ['rotate', 'prune'] as const;
-export type KeyAction = (typeof KEY_ACTIONS)[number];
 
 // Missing becomes "", which the CSRF check then refuses with its own code (not a validation error).
 const csrfField = z.string().max(200).default('');

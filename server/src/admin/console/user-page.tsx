@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
-import type { AdminUserView, SessionView } from '@gatehouse/shared';
+import { type AdminUserView, SESSION_KIND_LABELS, type SessionView } from '@gatehouse/shared';
 import { ACTION_TEXT } from './actions.js';
 import { AdminFrame, type Notice, StatusBadge, Time } from './frame.js';
 import type { UserAction } from './schemas.js';
@@ -11,8 +11,6 @@ export interface UserDetail {
   sessions: SessionView[];
   events: { time: string; action: string; outcome: string; actor: string; target: string | null }[];
 }
-
-const KIND_LABEL = { browser: 'Browser', extension: 'Paired extension', api: 'API token' } as const;
 
 /** `/admin/users/{id}`: who, how they sign in, where they are signed in, what happened; the actions. */
 export function UserPage(props: { detail: UserDetail; actions: UserAction[]; notice: Notice | null }) {
@@ -110,7 +108,7 @@ export function UserPage(props: { detail: UserDetail; actions: UserAction[]; not
                     {session.device}
                     {session.scopes ? <div class="muted small">{session.scopes.join(', ')}</div> : null}
                   </td>
-                  <td>{KIND_LABEL[session.kind]}</td>
+                  <td>{SESSION_KIND_LABELS[session.kind]}</td>
                   <td>
                     <Time iso={session.createdAt} />
                   </td>

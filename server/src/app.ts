@@ -1,0 +1,256 @@
+import type Router from '@koa/router';
+import Koa from 'koa';
+import { AdminService, adminConsoleRoutes, adminRoutes, UserDeletion } from './admin/index.js';
+import { AuditLog } from './audit/index.js';
+import type { Deps, RequestMeta } from './context.js';
+import { AppError } from './errors/index.js';
+import {
+  type AppState,
+  CsrfTokens,
+  corsFor,
+  createLimiter,
+  errorHandler,
+  healthRoutes,
+  methodGuard,
+  openApiRoutes,
+  rateLimit,
+  requestContext,
+  securityHeaders,
+} from './http/index.js';
+import {
+  BackchannelLogout,
+  LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS,
+  LOGOUT_TOKEN_MAX_AGE_SECONDS,
+  LoginStateStore,
+  LogoutTokenReplayStore,
+  oidcRoutes,
+  ProviderRegistry,
+  SignInService,
+} from './oidc/index.js';
+import { CodeAttempts, CodeHasher, OAuthClients, oauthRoutes, PairingService, PairingStore, pairRoutes } from './pairing/index.js';
+import { SessionService, sessionRoutes } from './sessions/index.js';
+import { SetupService, setupRoutes } from './setup/index.js';
+import { ssfRoutes } from './signals/index.js';
+import {
+  Authenticator,
+  DpopVerifier,
+  invalidationChannel,
+  Keyring,
+  KeyStore,
+  listenForInvalidation,
+  RevocationState,
+  TokenIssuer,
+  tokenRoutes,
+} from './tokens/index.js';
+import { UserStore } from './users/index.js';
+import { renderErrorPage, webRoutes } from './web/index.js';
+
+/** The services behind the routes, exposed so tests and the CLI can reach them. */
+export interface Services {
+  audit: AuditLog;
+  admin: AdminService;
+  keyring: Keyring;
+  issuer: TokenIssuer;
+  revocation: RevocationState;
+  authenticator: Authenticator;
+  sessions: SessionService;
+  users: UserStore;
+  providers: ProviderRegistry;
+  signIn: SignInService;
+  setup: SetupService;
+  csrf: CsrfTokens;
+  pairing: PairingService;
+  dpop: DpopVerifier;
+  deletion: UserDeletion;
+}
+
+/**
+ * Assembles the Koa app: cross-cutting steps in the order a request meets them, then each
+ * feature's routes. Nothing here talks to a store; the deps carry the connections.
+ */
+export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; services: Services; close(): void }> {
+  const { config, log } = deps;
+  const audit = new AuditLog(deps);
+  const keyring = config.secretKey
+    ? await Keyring.fromSecret(config.secretKey, log)
+    : await Keyring.open(new KeyStore(deps.db, config.masterKey), deps.clock, config.KEYRING_REFRESH_SECONDS * 1000);
+  const issuer = new TokenIssuer(keyring, config.publicOrigin, deps.clock);
+  const revocation = new RevocationState(
+    deps.db,
+    deps.redis,
+    deps.clock,
+    log,
+    invalidationChannel(config.REDIS_KEY_PREFIX),
+    config.redis.waitReplicas,
+  );
+  const authenticator = new Authenticator(issuer, revocation);
+  const users = new UserStore(deps.db);
+  const sessions = new SessionService(deps, users, issuer, authenticator, revocation);
+  const admin = new AdminService(deps, users, sessions, audit);
+  const subscriber = listenForInvalidation(deps.redis, config.REDIS_KEY_PREFIX, log, () => keyring.reload());
+  const providers = new ProviderRegistry(config, deps.log);
+  const signIn = new SignInService(deps, providers, new LoginStateStore(deps.redis, config.OIDC_STATE_TTL_SECONDS), sessions, audit);
+  const setup = new SetupService(deps, audit);
+  const replay = new LogoutTokenReplayStore(deps.redis, LOGOUT_TOKEN_MAX_AGE_SECONDS + 2 * LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS);
+  const backchannel = new BackchannelLogout(deps, providers, sessions, users, audit, replay);
+  const csrf = new CsrfTokens(config.masterKey);
+  const dpop = new DpopVerifier(deps.redis, config.masterKey, deps.clock);
+  const pairing = new PairingService(
+    deps,
+    new OAuthClients(config.oauthClients),
+    new PairingStore(deps.db),
+    new CodeHasher(config.masterKey),
+    sessions,
+    users,
+    issuer,
+    revocation,
+    audit,
+  );
+  // Deletion asks each feature that keeps records of a person to delete its own.
+  const deletion = new UserDeletion(users, sessions, [pairing, sessions], audit);
+  const services: Services = {
+    audit,
+    admin,
+    deletion,
+    keyring,
+    issuer,
+    revocation,
+    authenticator,
+    sessions,
+    users,
+    providers,
+    signIn,
+    setup,
+    csrf,
+    pairing,
+    dpop,
+  };
+  const credentialDeps = { sessions, authenticator, csrf, dpop, publicOrigin: config.publicOrigin };
+
+  const onTrip = (name: string) => (meta: RequestMeta) =>
+    void audit.recordBestEffort({ action: 'rate_limit.tripped', outcome: 'refused', actor: 'anonymous', details: { reason: name } }, meta);
+  const generalLimit = rateLimit(createLimiter(deps.redis, 'general', config.RATE_LIMIT_PER_MINUTE), onTrip('general'));
+  const signInLimit = rateLimit(createLimiter(deps.redis, 'sign-in', config.RATE_LIMIT_SIGN_IN_PER_MINUTE), onTrip('sign-in'));
+  const pairingStartLimits = [
+    rateLimit(createLimiter(deps.redis, 'pair-start', config.PAIRING_STARTS_PER_MINUTE), onTrip('pair-start')),
+    rateLimit(
+      createLimiter(deps.redis, 'pair-start-all', config.PAIRING_STARTS_GLOBAL_PER_MINUTE),
+      onTrip('pair-start-global'),
+      () => 'all',
+    ),
+  ];
+  const codeAttempts = new CodeAttempts(
+    deps.redis,
+    config.PAIRING_CODE_FAILURES_PER_HOUR,
+    config.PAIRING_CODE_FAILURES_GLOBAL_PER_HOUR,
+    (budget) =>
+      void audit.recordBestEffort({ action: 'rate_limit.tripped', outcome: 'refused', actor: 'anonymous', details: { reason: budget } }),
+  );
+
+  const app = new Koa<AppState>({ proxy: false });
+  app.silent = true; // errorHandler logs every failure once; Koa's own stderr logging would repeat it.
+  app.use(requestContext(deps.log, config.TRUST_PROXY_HOPS));
+  if (config.NODE_ENV === 'test') {
+    // Tests check every answer against its route's declared schema (see http/route.ts).
+    app.use(async (ctx, next) => {
+      ctx.state.checkResponses = true;
+      await next();
+    });
+  }
+  app.use(errorHandler(renderErrorPage));
+  app.use(securityHeaders(config.publicUrl.protocol === 'https:'));
+  app.use(methodGuard());
+  app.use(corsFor(config.corsOrigins));
+
+  const routers: Router<AppState>[] = [
+    openApiRoutes(config.publicOrigin),
+    healthRoutes({ redis: deps.redis, db: deps.db, timeoutMs: Math.max(config.REDIS_TIMEOUT_MS, 1000) }),
+    webRoutes({ providers, sessions, users, csrf, audit }),
+    oidcRoutes({
+      signIn,
+      sessions,
+      audit,
+      revocation,
+      users,
+      csrf,
+      publicOrigin: config.publicOrigin,
+      stateTtlSeconds: config.OIDC_STATE_TTL_SECONDS,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      signInLimit,
+      backchannel,
+    }),
+    ssfRoutes(deps, { users, sessions, admin, audit }),
+    setupRoutes({ setup, publicOrigin: config.publicOrigin, bodyLimit: config.BODY_LIMIT_BYTES, limit: signInLimit }),
+    sessionRoutes({
+      ...credentialDeps,
+      users,
+      audit,
+      revocation,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      apiTokenMaxDays: config.API_TOKEN_MAX_DAYS,
+      adminRevokeAll: (actor, targetId, meta) => admin.revokeAll({ kind: 'user', user: actor }, targetId, meta),
+    }),
+    adminRoutes({ ...credentialDeps, admin, deletion, users, bodyLimit: config.BODY_LIMIT_BYTES }),
+    adminConsoleRoutes({
+      deps,
+      admin,
+      users,
+      sessions,
+      csrf,
+      audit,
+      keyring,
+      publicOrigin: config.publicOrigin,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+    }),
+    tokenRoutes({
+      keyring,
+      authenticator,
+      revocation,
+      resourceServers: config.resourceServers,
+      issuer: config.publicOrigin,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      revokeSession: (sessionId, userId) => sessions.revoke(sessionId, userId, 'token_revoked'),
+      revokeRefreshToken: (token, clientId) => pairing.revokeRefreshToken(token, clientId),
+    }),
+    oauthRoutes({
+      pairing,
+      dpop,
+      issuer: config.publicOrigin,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      requireNonce: config.DPOP_NONCE_REQUIRED,
+      startLimits: pairingStartLimits,
+    }),
+    pairRoutes({
+      pairing,
+      attempts: codeAttempts,
+      sessions,
+      users,
+      csrf,
+      publicOrigin: config.publicOrigin,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+    }),
+  ];
+  app.use(async (ctx, next) => {
+    // Health probes are exempt so that a flood can't make the orchestrator kill the instance.
+    if (ctx.path === '/healthz' || ctx.path === '/readyz') return next();
+    return generalLimit(ctx, next);
+  });
+  for (const router of routers) {
+    app.use(router.routes());
+    app.use(
+      router.allowedMethods({
+        throw: true,
+        methodNotAllowed: () => new AppError('METHOD_NOT_ALLOWED'),
+        notImplemented: () => new AppError('METHOD_NOT_ALLOWED'),
+      }),
+    );
+  }
+  return {
+    app,
+    services,
+    close() {
+      keyring.close();
+      subscriber.disconnect();
+    },
+  };
+}

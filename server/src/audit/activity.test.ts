@@ -1,0 +1,62 @@
+// A person's own recent security activity (issue #6): the API (scope activity:read) and the
+// account page show what happened to and by them — never other people's entries — with IPs
+// readable only where they were sealed under their own key.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, issueApiToken, type TestApp } from '../../test/harness.js';
+import { ALICE, BOB, signIn } from '../../test/sign-in.js';
+import type { User } from '../users/index.js';
+
+describe('recent security activity', () => {
+  let t: TestApp;
+  let alice: User;
+  let aliceCookie: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    aliceCookie = (await signIn(t, ALICE)).sessionCookie;
+    await signIn(t, BOB);
+    alice = (await t.services.users.findByEmail(ALICE.login)) as User;
+  });
+  afterAll(() => t.close());
+
+  it('lists the person’s own entries, newest first, with plain-words descriptions and their own IPs', async () => {
+    const { token } = await issueApiToken(t, alice, ['activity:read']);
+    const response = await t.http.get('/api/v1/me/activity?limit=10').set('Authorization', `Bearer ${token}`);
+    expect(response.status).toBe(200);
+    const actions = response.body.activity.map((entry: { action: string }) => entry.action);
+    expect(actions).toContain('login.succeeded');
+    const signInEntry = response.body.activity.find((entry: { action: string }) => entry.action === 'login.succeeded');
+    expect(signInEntry.description).toBe('Signed in');
+    expect(signInEntry.ip).toMatch(/^(::ffff:)?127\.0\.0\.1$|^::1$/);
+    const times = response.body.activity.map((entry: { time: string }) => entry.time);
+    expect([...times].sort().reverse()).toEqual(times);
+    // Bob signed in too; none of his entries is in Alice's list.
+    const bob = (await t.services.users.findByEmail(BOB.login)) as User;
+    const raw = await t.db
+      .collection('audit')
+      .find({ $or: [{ target: `user:${bob._id}` }, { actor: `user:${bob._id}` }] })
+      .toArray();
+    expect(raw.length).toBeGreaterThan(0);
+    expect(JSON.stringify(response.body)).not.toContain(bob._id);
+  });
+
+  it('needs the activity:read scope, and the account page shows the same list', async () => {
+    const { token } = await issueApiToken(t, alice, ['sessions:read']);
+    const refused = await t.http.get('/api/v1/me/activity').set('Authorization', `Bearer ${token}`);
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('INSUFFICIENT_SCOPE');
+    const page = await t.http.get('/account').set('Cookie', aliceCookie);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Recent security activity');
+    expect(page.text).toContain('data-action-name="login.succeeded"');
+  });
+
+  it('refuses bad limits with a stable code', async () => {
+    const { token } = await issueApiToken(t, alice, ['activity:read']);
+    for (const limit of ['0', '101', 'abc', '{"$gt":0}']) {
+      const response = await t.http.get(`/api/v1/me/activity?limit=${encodeURIComponent(limit)}`).set('Authorization', `Bearer ${token}`);
+      expect(response.status).toBe(400);
+      expect(response.body.code).toBe('VALIDATION_FAILED');
+    }
+  });
+});
