@@ -15,7 +15,7 @@ interface Node {
 }
 
 /** One redis-server (or Sentinel) process; the caller owns it. */
-function startServer(dir: string, port: number, args: string[]): ChildProcess {
+function startServer(dir: string, args: string[]): ChildProcess {
   mkdirSync(dir, { recursive: true });
   const child = spawn('redis-server', args, { cwd: dir, stdio: 'ignore' });
   const killOnExit = () => child.kill('SIGKILL');
@@ -60,7 +60,7 @@ abstract class Topology {
 
   protected async startNode(name: string, extra: string[]): Promise<Node> {
     const port = await freePort();
-    const child = startServer(join(this.root, name), port, [...BASE_ARGS, '--port', String(port), '--dir', '.', ...extra]);
+    const child = startServer(join(this.root, name), [...BASE_ARGS, '--port', String(port), '--dir', '.', ...extra]);
     const node = { port, child };
     this.nodes.push(node);
     await waitUntil(`${name} on ${port} answering`, () => answers(port), 15_000);

@@ -2,6 +2,6 @@
 export { COLLECTIONS, ensureIndexes } from './collections.js';
 export { decodeIdCursor, decodeTimeCursor, encodeCursor } from './cursor.js';
 export { connectMongo } from './mongo.js';
-export { createRedis, duplicateForSubscribe, isCluster, type RedisClientOptions, redisReady, scanKeys, waitForReplicas } from './redis.js';
+export { createRedis, duplicateForSubscribe, redisReady, scanKeys, waitForReplicas } from './redis.js';
 export { RedisHealth, redisHealth } from './redis-health.js';
 export { startSweeper } from './sweeper.js';

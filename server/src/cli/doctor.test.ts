@@ -2,9 +2,9 @@
 // deployment, against the real configuration and the real services.
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDoctor } from '../src/cli/doctor.js';
-import { loadConfig } from '../src/config/index.js';
-import { createTestApp, runGatehouse, TEST_MASTER_KEY, type TestApp } from './harness.js';
+import { createTestApp, runGatehouse, TEST_MASTER_KEY, type TestApp } from '../../test/harness.js';
+import { loadConfig } from '../config/index.js';
+import { runDoctor } from './doctor.js';
 
 let t: TestApp;
 beforeAll(async () => {

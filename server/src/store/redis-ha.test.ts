@@ -5,9 +5,9 @@
 // never accepts a revoked token.
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from './dedicated-redis.js';
-import { createTestApp, createUser, issueApiToken, type TestApp } from './harness.js';
-import { TestCluster, TestSentinels } from './redis-topologies.js';
+import { waitUntil } from '../../test/dedicated-redis.js';
+import { createTestApp, createUser, issueApiToken, type TestApp } from '../../test/harness.js';
+import { TestCluster, TestSentinels } from '../../test/redis-topologies.js';
 
 const me = (t: TestApp, token: string) => t.http.get('/api/v1/me').set('Authorization', `Bearer ${token}`);
 
