@@ -17,6 +17,7 @@ import {
   requestContext,
   securityHeaders,
 } from './http/index.js';
+import { Metrics, publicMetrics, requestMetrics } from './metrics/index.js';
 import {
   BackchannelLogout,
   LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS,
@@ -31,6 +32,7 @@ import { CodeAttempts, CodeHasher, OAuthClients, oauthRoutes, PairingService, Pa
 import { SessionService, sessionRoutes } from './sessions/index.js';
 import { SetupService, setupRoutes } from './setup/index.js';
 import { ssfRoutes } from './signals/index.js';
+import { redisHealth } from './store/index.js';
 import {
   Authenticator,
   DpopVerifier,
@@ -62,19 +64,24 @@ export interface Services {
   pairing: PairingService;
   dpop: DpopVerifier;
   deletion: UserDeletion;
+  metrics: Metrics;
 }
 
 /**
  * Assembles the Koa app: cross-cutting steps in the order a request meets them, then each
  * feature's routes. Nothing here talks to a store; the deps carry the connections.
  */
-export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; services: Services; close(): void }> {
-  const { config, log } = deps;
+export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; services: Services; close(): void }> {
+  const { config, log } = given;
+  const metrics = given.metrics ?? new Metrics({ providers: config.providers.map((provider) => provider.id) });
+  metrics.watchBreaker(() => redisHealth(given.redis).available);
+  // Every feature gets the same series through its deps.
+  const deps: Deps = { ...given, metrics };
   const audit = new AuditLog(deps);
   const keyring = config.secretKey
     ? await Keyring.fromSecret(config.secretKey, log)
     : await Keyring.open(new KeyStore(deps.db, config.masterKey), deps.clock, config.KEYRING_REFRESH_SECONDS * 1000);
-  const issuer = new TokenIssuer(keyring, config.publicOrigin, deps.clock);
+  const issuer = new TokenIssuer(keyring, config.publicOrigin, deps.clock, (type) => metrics.tokenIssued(type));
   const revocation = new RevocationState(
     deps.db,
     deps.redis,
@@ -109,6 +116,7 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
   // Deletion asks each feature that keeps records of a person to delete its own.
   const deletion = new UserDeletion(users, sessions, [pairing, sessions], audit);
   const services: Services = {
+    metrics,
     audit,
     admin,
     deletion,
@@ -150,6 +158,7 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
   const app = new Koa<AppState>({ proxy: false });
   app.silent = true; // errorHandler logs every failure once; Koa's own stderr logging would repeat it.
   app.use(requestContext(deps.log, config.TRUST_PROXY_HOPS));
+  app.use(requestMetrics(metrics));
   if (config.NODE_ENV === 'test') {
     // Tests check every answer against its route's declared schema (see http/route.ts).
     app.use(async (ctx, next) => {
@@ -158,6 +167,7 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
     });
   }
   app.use(errorHandler(renderErrorPage));
+  app.use(publicMetrics(metrics, config.METRICS_TOKEN));
   app.use(securityHeaders(config.publicUrl.protocol === 'https:'));
   app.use(methodGuard());
   app.use(corsFor(config.corsOrigins));

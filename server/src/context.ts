@@ -3,6 +3,7 @@ import type { Db } from 'mongodb';
 import type { Config } from './config/index.js';
 import type { IpCipher } from './crypto/index.js';
 import type { Logger } from './log/index.js';
+import type { Metrics } from './metrics/index.js';
 
 /** A source of the current time, injectable so that tests control the clock. */
 export interface Clock {
@@ -18,6 +19,8 @@ export interface Deps {
   redis: Redis;
   clock: Clock;
   ipCipher: IpCipher;
+  /** The instance's Prometheus series; the app makes one when the caller did not (tests, CLI). */
+  metrics?: Metrics;
 }
 
 /** Who made a request, as the audit log and the session records need it. */

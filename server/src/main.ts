@@ -6,6 +6,7 @@ import { systemClock } from './context.js';
 import { IpCipher } from './crypto/index.js';
 import { createHttpServer } from './http/index.js';
 import { createLogger } from './log/index.js';
+import { Metrics, startMetricsServer } from './metrics/index.js';
 import { connectMongo, createRedis, ensureIndexes, startSweeper } from './store/index.js';
 import { sweepExpired } from './sweeper.js';
 
@@ -26,8 +27,17 @@ async function main() {
   const { client: mongo, db } = await connectMongo(config.MONGODB_URL, config.MONGODB_TIMEOUT_MS);
   await ensureIndexes(db);
 
-  const deps = { config, log, db, redis, clock: systemClock, ipCipher: new IpCipher(config.masterKey) };
+  const metrics = new Metrics({ providers: config.providers.map((provider) => provider.id) });
+  metrics.watchRedis(redis);
+  metrics.watchMongo(mongo);
+  const deps = { config, log, db, redis, clock: systemClock, ipCipher: new IpCipher(config.masterKey), metrics };
   const { app, close: closeApp } = await createApp(deps);
+  // The scraper's own listener, loopback by default: the public port serves no metrics unless
+  // METRICS_TOKEN asks for it (docs/metrics.md).
+  const metricsServer =
+    config.METRICS_PORT === undefined
+      ? null
+      : await startMetricsServer(metrics, { port: config.METRICS_PORT, host: config.METRICS_HOST, token: config.METRICS_TOKEN });
   // Every instance runs a sealer; the lease lets one at a time extend the audit chain.
   const stopSealer = new AuditSealer(deps).start(5_000);
   const stopSweeper = startSweeper(() => sweepExpired(db, systemClock), log, 10 * 60_000);
@@ -45,6 +55,7 @@ async function main() {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     server.close();
+    metricsServer?.close();
     server.closeIdleConnections();
     await once(server, 'close').catch(() => undefined);
     closeApp();

@@ -63,6 +63,7 @@ export class AuditSealer {
       if (running) return;
       running = true;
       this.sealPending()
+        .then(() => this.deps.metrics?.sealed())
         .catch((error: unknown) => this.deps.log.warn({ err: { message: (error as Error).message } }, 'audit.seal_failed'))
         .finally(() => {
           running = false;

@@ -87,6 +87,7 @@ export class AuditLog {
       details: pickDetails(event.details),
     };
     await guardStore(() => this.entries.insertOne(entry));
+    this.deps.metrics?.audited(event);
   }
 
   /**

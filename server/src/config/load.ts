@@ -102,6 +102,9 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   if (new Set(oauthClients.map((client) => client.id)).size !== oauthClients.length)
     throw new ConfigError('OAUTH_CLIENTS', 'a client id is listed twice');
 
+  if (env.METRICS_TOKEN !== undefined) {
+    check(Buffer.byteLength(env.METRICS_TOKEN) >= MIN_SECRET_BYTES, 'METRICS_TOKEN', `must be at least ${MIN_SECRET_BYTES} bytes long`);
+  }
   const redis = loadRedisTopology(env);
   const providers = splitList(env.OIDC_PROVIDERS).map((id) => loadProvider(id, source, check));
   const ssfTransmitters = splitList(env.SSF_TRANSMITTERS).map((id) => loadTransmitter(id, source, publicUrl.origin, check));

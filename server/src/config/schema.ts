@@ -36,6 +36,16 @@ export const envSchema = z.object({
   REDIS_TIMEOUT_MS: seconds(50, 10_000)
     .default(500)
     .describe('Redis command timeout in milliseconds; a slower answer counts as Redis being down.'),
+  METRICS_PORT: seconds(1, 65_535)
+    .optional()
+    .describe('A separate port that serves /metrics (Prometheus) for the scraper. Unset: no such listener.'),
+  METRICS_HOST: z.string().default('127.0.0.1').describe('Address the metrics port listens on; loopback unless the scraper is elsewhere.'),
+  METRICS_TOKEN: z
+    .string()
+    .optional()
+    .describe(
+      'A bearer secret (at least 32 bytes in production) for /metrics. When set, the public port also serves /metrics to holders of it; unset, only METRICS_PORT does.',
+    ),
   REDIS_SENTINELS: z
     .string()
     .default('')

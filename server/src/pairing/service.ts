@@ -358,6 +358,7 @@ export class PairingService {
     refreshToken: string,
   ): Promise<TokenResponse> {
     const ttlSeconds = this.deps.config.ACCESS_TOKEN_TTL_SECONDS;
+    this.deps.metrics?.tokenIssued('refresh');
     const { token } = await this.issuer.mint('access', {
       sub: userId,
       tokenVersion,

@@ -14,6 +14,8 @@ export function mongoClientOptions(url: string, timeoutMs: number): MongoClientO
     socketTimeoutMS: timeoutMs * 5,
     maxPoolSize: 32,
     appName: 'gatehouse',
+    // Command events feed the latency histogram (docs/metrics.md).
+    monitorCommands: true,
     ...(inUrl.has('retrywrites') ? {} : { retryWrites: false }),
     ...(inUrl.has('w') ? {} : { writeConcern: { w: 'majority' as const } }),
     ...(inUrl.has('readpreference') ? {} : { readPreference: 'primary' as const }),

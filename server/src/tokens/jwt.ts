@@ -52,6 +52,8 @@ export class TokenIssuer {
     private readonly keyring: Keyring,
     private readonly issuer: string,
     private readonly clock: Clock,
+    /** Told each token type minted (metrics). */
+    private readonly onIssued: (type: TokenType) => void = () => undefined,
   ) {}
 
   async mint(type: TokenType, input: MintInput): Promise<{ token: string; claims: TokenClaims }> {
@@ -86,6 +88,7 @@ export class TokenIssuer {
       .setIssuedAt(iat)
       .setExpirationTime(claims.exp)
       .sign(key);
+    this.onIssued(type);
     return { token, claims };
   }
 
