@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the performance budget of DESIGN.md measured on this machine, against a
+ * `npm run bench`: the performance budget of docs/benchmarks.md, measured on this machine, against a
  * throw-away real stack (Redis, FerretDB on PostgreSQL) and the real server process.
  * Prints a table; figures go into docs/benchmarks.md with the machine they came from.
  */

@@ -41,7 +41,7 @@ async function main() {
   // Every instance runs a sealer; the lease lets one at a time extend the audit chain.
   const stopSealer = new AuditSealer(deps).start(5_000);
   const stopSweeper = startSweeper(() => sweepExpired(db, systemClock), log, 10 * 60_000);
-  // Slow or never-finished uploads are cut off (SECURITY.md N3); keep-alive stays short.
+  // Slow or never-finished uploads are cut off (docs/security-tests.md N3); keep-alive stays short.
   const server = createHttpServer(app.callback());
   server.listen(config.PORT, config.HOST);
   await once(server, 'listening');

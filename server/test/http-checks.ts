@@ -1,4 +1,4 @@
-// Assertions shared by the HTTP security suites (SECURITY.md, general rule): a refusal is a
+// Assertions shared by the HTTP security suites (docs/security-tests.md, general rule): a refusal is a
 // 4xx problem-details body with a stable code and the request id, nothing internal leaks,
 // the process keeps serving, and no log line carries a secret or a raw control character.
 
@@ -50,7 +50,7 @@ export async function expectStillServing(t: TestApp): Promise<void> {
 /**
  * Every log line is exactly one JSON object, and neither the line nor any string inside it
  * carries a control character (CR, LF, ESC, C1 controls such as the 8-bit CSI or NEL, U+2028/9),
- * so nothing from a request can forge a line or recolour a terminal (SECURITY.md N6, N14).
+ * so nothing from a request can forge a line or recolour a terminal (docs/security-tests.md N6, N14).
  */
 export function expectCleanLogLines(lines: readonly string[]): void {
   expect(lines.length).toBeGreaterThan(0);

@@ -1,4 +1,4 @@
-// Helpers for the pairing security suites (SECURITY.md P1–P11): raw HTTP with full control
+// Helpers for the pairing security suites (docs/security-tests.md P1–P11): raw HTTP with full control
 // of headers (two DPoP headers, X-Forwarded-For), hand-made DPoP proofs with any claims signed
 // by a client's own (non-extractable) key, signed-in people on the pair page, and a whole
 // pairing in one call. Everything goes over real HTTP to a listening app.

@@ -9,7 +9,7 @@ import { newSigningKey, type SigningKey } from './signing-keys.js';
 
 /**
  * A small but real OpenID provider over HTTP on localhost whose answers a test can bend, for
- * the cases a well-behaved provider never produces (SECURITY.md O5–O10): another issuer in
+ * the cases a well-behaved provider never produces (docs/security-tests.md O5–O10): another issuer in
  * discovery, ID tokens with wrong claims or algorithms, unknown or rotated keys. It checks
  * client authentication and PKCE like a real provider, so the happy path passes through the
  * same code as with oidc-provider.

@@ -90,7 +90,7 @@ interface HttpResult {
 }
 
 /**
- * Runs one request and checks SECURITY.md's general rule for a bad input: not accepted (no
+ * Runs one request and checks the general rule of docs/security-tests.md for a bad input: not accepted (no
  * session cookie, no new document in `sessions`), the expected 4xx (or 503) with its stable
  * code and never another 5xx, and the audit entry of the rejection (action, outcome, reason)
  * written under the request's id.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalizeEmail } from './email.js';
 
-describe('canonicalizeEmail (SECURITY.md N5)', () => {
+describe('canonicalizeEmail (docs/security-tests.md N5)', () => {
   it('folds case and surrounding space', () => {
     expect(canonicalizeEmail('  Alice@Example.COM ')).toBe('alice@example.com');
   });

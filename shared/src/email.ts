@@ -1,5 +1,5 @@
 /**
- * One canonical form for email addresses, applied at write and at lookup (SECURITY.md N5).
+ * One canonical form for email addresses, applied at write and at lookup (docs/security-tests.md N5).
  * Zero-width and other invisible characters are removed, compatibility look-alikes are
  * folded (NFKC: fullwidth "ａ" → "a"), case is folded, and an internationalised domain is
  * stored in its ASCII (punycode) form so "bücher.example" and "xn--bcher-kva.example" match.

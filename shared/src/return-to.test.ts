@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { safeReturnPath } from './return-to.js';
 
-describe('safeReturnPath (SECURITY.md N7)', () => {
+describe('safeReturnPath (docs/security-tests.md N7)', () => {
   it('keeps same-origin paths with their query and fragment', () => {
     expect(safeReturnPath('/account')).toBe('/account');
     expect(safeReturnPath('/pair?code=ABCD-EFGH#x')).toBe('/pair?code=ABCD-EFGH#x');

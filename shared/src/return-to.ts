@@ -1,6 +1,6 @@
 /**
  * Decides whether a `return_to` value is a same-origin path we may redirect to after sign-in
- * (SECURITY.md N7). Only an absolute path on this origin is accepted: "/account?x=1".
+ * (docs/security-tests.md N7). Only an absolute path on this origin is accepted: "/account?x=1".
  * Refused: scheme-relative ("//evil"), backslash tricks ("/\\evil"), schemes ("https:evil",
  * "javascript:"), encoded variants of those, control characters and anything over 512 chars.
  */

@@ -67,7 +67,7 @@ export class AuditLog {
 
   /**
    * Appends an entry. Awaited by every flow that issues something: if the entry can't be
-   * written, the flow fails and nothing is issued (DESIGN.md failure policy).
+   * written, the flow fails and nothing is issued (docs/security-model.md "Failure policy").
    */
   async record(event: AuditEvent, meta?: RequestMeta): Promise<void> {
     const { ipCipher, clock } = this.deps;

@@ -20,7 +20,7 @@ function parts(sealed: string) {
 }
 const seal = (version: string, iv: Buffer, body: Buffer) => `${version}.${iv.toString('base64url')}.${body.toString('base64url')}`;
 
-describe('IpCipher (DESIGN.md Privacy)', () => {
+describe('IpCipher (docs/security-model.md "Privacy")', () => {
   it.each([['203.0.113.7'], ['2001:db8::1'], ['::ffff:10.0.0.1'], ['10.0.0.1'], ['']])('round-trips %j for its own user', (ip) => {
     const sealed = sealFor(ip, alice);
     expect(cipher.decrypt(sealed, alice.id, alice.salt)).toBe(ip);

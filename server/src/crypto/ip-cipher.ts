@@ -4,7 +4,7 @@ import { deriveKey } from './keys.js';
 const TAG_BYTES = 16;
 
 /**
- * IP addresses at rest (DESIGN.md "Privacy"). Each user has a random salt; their key is
+ * IP addresses at rest (docs/security-model.md "Privacy"). Each user has a random salt; their key is
  * HKDF(master key, salt), so destroying the salt makes every stored IP of that user unreadable
  * (crypto-shredding). AES-256-GCM with a random 96-bit IV, the user id as associated data so a
  * ciphertext can't be moved to another user. Format: `v1.<iv>.<ciphertext+tag>` (base64url).

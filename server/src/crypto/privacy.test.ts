@@ -1,4 +1,4 @@
-// DESIGN.md "Privacy": client IPs are stored only encrypted under a per-user key (AES-256-GCM,
+// docs/security-model.md "Privacy": client IPs are stored only encrypted under a per-user key (AES-256-GCM,
 // HKDF of the master key and the user's salt) with a keyed blind index beside them; an IP is
 // shown decrypted only to its own user; deleting the salt crypto-shreds that user's IPs while
 // the records stay; a ciphertext moved to another user does not decrypt.

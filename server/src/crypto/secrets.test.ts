@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomId, safeEqual, sha256 } from './secrets.js';
 
-describe('safeEqual (SECURITY.md N9)', () => {
+describe('safeEqual (docs/security-tests.md N9)', () => {
   it('is true only for identical values', () => {
     expect(safeEqual('correct horse', 'correct horse')).toBe(true);
     expect(safeEqual(Buffer.from('abc'), 'abc')).toBe(true);

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Compares two secrets in constant time (SECURITY.md N9). Both sides are hashed first so the
+ * Compares two secrets in constant time (docs/security-tests.md N9). Both sides are hashed first so the
  * comparison takes the same time whatever their lengths, and a length difference leaks nothing.
  */
 export function safeEqual(a: string | Buffer, b: string | Buffer): boolean {

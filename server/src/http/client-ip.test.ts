@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clientAddress } from './client-ip.js';
 
-describe('clientAddress (SECURITY.md N10)', () => {
+describe('clientAddress (docs/security-tests.md N10)', () => {
   it('without trusted proxies, is the socket address whatever X-Forwarded-For says', () => {
     expect(clientAddress('10.0.0.1', '', 0)).toBe('10.0.0.1');
     expect(clientAddress('10.0.0.1', '203.0.113.7', 0)).toBe('10.0.0.1');

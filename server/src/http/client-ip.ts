@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 
 /**
- * The client address (SECURITY.md N10). With no trusted proxy the socket address is the
+ * The client address (docs/security-tests.md N10). With no trusted proxy the socket address is the
  * client. With N trusted proxies, each appended the address it saw to X-Forwarded-For, so the
  * client is the N-th entry from the right; anything further left was written by the client
  * itself and is ignored. A malformed entry falls back to the socket address.

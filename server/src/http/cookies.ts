@@ -2,11 +2,11 @@ import type { AppContext } from './state.js';
 
 /** The session cookie. `__Host-` pins it to our origin: Secure, Path=/ and no Domain. */
 export const SESSION_COOKIE = '__Host-gatehouse';
-/** Binds a started sign-in to the browser that started it (login CSRF, SECURITY.md O16). */
+/** Binds a started sign-in to the browser that started it (login CSRF, docs/security-tests.md O16). */
 export const LOGIN_COOKIE = '__Host-gatehouse-login';
 
 /**
- * Writes a `__Host-` cookie: Secure, HttpOnly, SameSite=Lax, Path=/, no Domain (SECURITY.md C8).
+ * Writes a `__Host-` cookie: Secure, HttpOnly, SameSite=Lax, Path=/, no Domain (docs/security-tests.md C8).
  * Written by hand because Koa refuses Secure cookies on plain-http localhost, where browsers
  * accept them.
  */

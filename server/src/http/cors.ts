@@ -2,7 +2,7 @@ import cors from '@koa/cors';
 import type { Step } from './state.js';
 
 /**
- * CORS for configured origins only (SECURITY.md C12): an origin not on the list gets no
+ * CORS for configured origins only (docs/security-tests.md C12): an origin not on the list gets no
  * CORS headers at all, and credentials are never allowed, so no site can ride a cookie.
  * A configured `*` (refused in production) allows reads without credentials.
  */

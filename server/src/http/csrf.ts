@@ -4,7 +4,7 @@ import { AppError } from '../errors/index.js';
 import type { AppContext, Step } from './state.js';
 
 /**
- * CSRF tokens bound to the session (SECURITY.md C6): HMAC(key, session id). A token from
+ * CSRF tokens bound to the session (docs/security-tests.md C6): HMAC(key, session id). A token from
  * another session, or a cookie/header pair an attacker planted, never matches, and nothing
  * needs storing. Forms send it as `csrf`, scripts as the X-CSRF-Token header.
  */

@@ -1,4 +1,4 @@
-// SECURITY.md N3 (oversized, deeply nested and slow bodies) and N4 (malformed JSON, wrong
+// docs/security-tests.md N3 (oversized, deeply nested and slow bodies) and N4 (malformed JSON, wrong
 // content type). The slow-upload cases run the app behind the same HTTP server main.ts runs
 // (createHttpServer, with its request and header timeouts) on a real socket.
 import { once } from 'node:events';

@@ -1,4 +1,4 @@
-// SECURITY.md C1–C6 on the cookie-authenticated sign-out (the form POST /auth/logout and its
+// docs/security-tests.md C1–C6 on the cookie-authenticated sign-out (the form POST /auth/logout and its
 // JSON twin POST /api/v1/login/logout), C8 (the cookie is cleared with the same attributes) and
 // C9 (session fixation: a cookie from before sign-in is dead afterwards; every sign-in gets a
 // fresh sid). Every refusal leaves the session alive and clears no cookie.

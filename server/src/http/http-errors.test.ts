@@ -1,4 +1,4 @@
-// Errors on the wire (SECURITY.md general rule, DESIGN.md "API conventions"): unknown routes are
+// Errors on the wire (docs/security-tests.md general rule, docs/architecture.md "Routes"): unknown routes are
 // 404 NOT_FOUND, a wrong method on a known route is 405 METHOD_NOT_ALLOWED, every error is
 // problem details with the request id and nothing internal, and N11: method-override headers
 // and TRACE are refused.

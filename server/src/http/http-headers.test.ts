@@ -1,5 +1,5 @@
 // Security headers on every response, whatever its status (strict CSP without 'unsafe-inline',
-// frame-ancestors 'none', nosniff, Referrer-Policy), HSTS only over https, and SECURITY.md C12:
+// frame-ancestors 'none', nosniff, Referrer-Policy), HSTS only over https, and docs/security-tests.md C12:
 // CORS never reflects an arbitrary origin and never allows credentials.
 import type { Test } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

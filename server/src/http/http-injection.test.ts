@@ -1,4 +1,4 @@
-// SECURITY.md N1 (MongoDB operator injection), N2 (prototype pollution) and N12 (parameter
+// docs/security-tests.md N1 (MongoDB operator injection), N2 (prototype pollution) and N12 (parameter
 // pollution) through every body and query field that exists today: the setup JSON body, the
 // setup form, the login `return_to`, the callback `state`/`code` and the sign-out form `csrf`.
 // General rule: refused with a 4xx and a stable code, nothing written, no session, still serving.

@@ -1,4 +1,4 @@
-// SECURITY.md N10: the rate-limit key is the socket address, or the entry the configured number
+// docs/security-tests.md N10: the rate-limit key is the socket address, or the entry the configured number
 // of trusted proxies wrote into X-Forwarded-For (counted from the right), never the left-most
 // entry a client can write itself. A 429 carries Retry-After and RATE_LIMITED, and the first
 // refusal leaves a `rate_limit.tripped` audit entry keyed by the same address.

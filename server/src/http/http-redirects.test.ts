@@ -1,4 +1,4 @@
-// SECURITY.md N7: open redirects through `return_to`. The login start must redirect only to the
+// docs/security-tests.md N7: open redirects through `return_to`. The login start must redirect only to the
 // IdP's authorization endpoint (with our own callback as redirect_uri), and the return path it
 // stores — what the callback later redirects to — must be a same-origin path or nothing. The
 // sign-in page's links must carry only safe paths. (The redirect after the callback itself is

@@ -4,7 +4,7 @@ import type { Step } from './state.js';
 const OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override'];
 
 /**
- * Refuses TRACE/TRACK/CONNECT outright and any method-override header (SECURITY.md N11):
+ * Refuses TRACE/TRACK/CONNECT outright and any method-override header (docs/security-tests.md N11):
  * a GET must never be turned into a state-changing request by a header.
  */
 export function methodGuard(): Step {

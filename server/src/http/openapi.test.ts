@@ -1,4 +1,4 @@
-// The OpenAPI 3.1 document (DESIGN.md "API conventions"): served at /api/openapi.json, built
+// The OpenAPI 3.1 document (docs/architecture.md "Routes"): served at /api/openapi.json, built
 // from the shared zod schemas, and complete — every JSON, OAuth and signal route the app mounts
 // is in it, so the reference cannot fall behind the code.
 import { readFileSync, writeFileSync } from 'node:fs';

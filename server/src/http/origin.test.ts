@@ -21,7 +21,7 @@ async function passes(method: string, headers: Record<string, string>): Promise<
   return reached;
 }
 
-describe('requireSameOrigin (SECURITY.md C1–C5)', () => {
+describe('requireSameOrigin (docs/security-tests.md C1–C5)', () => {
   it('lets safe methods through without any header', async () => {
     for (const method of ['GET', 'HEAD', 'OPTIONS']) expect(await passes(method, {})).toBe(true);
   });

@@ -2,7 +2,7 @@ import { AppError } from '../errors/index.js';
 import type { Step } from './state.js';
 
 /**
- * Cross-site request protection for cookie-authenticated unsafe requests (SECURITY.md C1–C5):
+ * Cross-site request protection for cookie-authenticated unsafe requests (docs/security-tests.md C1–C5):
  * the Origin header must equal our public origin exactly; without Origin, the Referer's origin
  * must; with neither, or with `Origin: null`, the request is refused. Exact comparison of the
  * serialised origin defeats look-alikes (other port, scheme, suffix, userinfo, trailing dot).

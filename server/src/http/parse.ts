@@ -4,7 +4,7 @@ import { AppError, type ValidationIssue } from '../errors/index.js';
 import type { AppContext, Step } from './state.js';
 
 /**
- * Reads search parameters, refusing any that appears twice (SECURITY.md N12): which of two
+ * Reads search parameters, refusing any that appears twice (docs/security-tests.md N12): which of two
  * values a library picks differs, and attackers rely on that difference.
  */
 export function readParams(search: string): Record<string, string> {

@@ -1,7 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 
 /**
- * How long a client may take to send its request (SECURITY.md N3): a slow or never-finished
+ * How long a client may take to send its request (docs/security-tests.md N3): a slow or never-finished
  * upload is cut off with 408 (or a closed socket) instead of holding a connection and its
  * buffers forever. Node checks these deadlines only every `connectionsCheckingInterval`
  * (30 s by default, which would stretch a 15 s limit to up to 45 s), so it checks every second.

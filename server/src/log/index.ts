@@ -52,7 +52,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 
 /**
  * Neutralises a value that came from a request before it goes into a log line or a header
- * (SECURITY.md N6, N14): control characters (CR, LF, ANSI escapes) are escaped, length is capped.
+ * (docs/security-tests.md N6, N14): control characters (CR, LF, ANSI escapes) are escaped, length is capped.
  */
 export function safeLogValue(value: unknown, max = 200): string {
   const text = typeof value === 'string' ? value : String(value);

@@ -28,7 +28,7 @@ export interface AuditSignal {
  * The Prometheus series of one Gatehouse instance (docs/metrics.md). Labels take only values
  * from closed sets: route templates, methods, status codes, error codes, audit actions and
  * outcomes, configured provider ids, Redis and MongoDB command names. Never a raw path, a user
- * id, an email, an IP or a secret (SECURITY.md H3), so cardinality stays bounded whatever
+ * id, an email, an IP or a secret (docs/security-tests.md H3), so cardinality stays bounded whatever
  * requests arrive. One registry per instance, so several apps in one process (tests) keep
  * their figures apart.
  */

@@ -4,7 +4,7 @@ import { type RogueApp, rogueDefaults, signInAtRogue, startRogueApp } from '../.
 import { cookieFrom, SESSION_COOKIE } from '../../test/sign-in.js';
 
 /**
- * Back-channel logout with tokens a test signs itself (SECURITY.md O18): every forged or
+ * Back-channel logout with tokens a test signs itself (docs/security-tests.md O18): every forged or
  * replayed token is refused with 400 `invalid_request`, ends no session and leaves an audit
  * entry; a good one ends the sessions of its `sid`, or all of its `sub`'s.
  */

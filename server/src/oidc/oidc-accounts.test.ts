@@ -1,4 +1,4 @@
-// SECURITY.md O12, O13 and the account rules of DESIGN.md "SSO sign-in": accounts are found
+// docs/security-tests.md O12, O13 and the account rules of docs/architecture.md "Sign-in, step by step": accounts are found
 // by (iss, sub) and never by an unverified email; closed signup, allowed domains, disabled
 // and banned accounts are refused with a stable code, a plain-words page and a login.refused
 // audit entry.

@@ -1,4 +1,4 @@
-// SECURITY.md O1–O3, O11, O14–O16 and N7: the SSO callback against the real development IdP.
+// docs/security-tests.md O1–O3, O11, O14–O16 and N7: the SSO callback against the real development IdP.
 // Every refusal is checked by expectRefused (no session, stable code, audit entry) and every
 // test ends by checking that no state, code, nonce, verifier or client secret was logged.
 import { createHash, randomBytes } from 'node:crypto';

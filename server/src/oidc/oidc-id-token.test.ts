@@ -1,4 +1,4 @@
-// SECURITY.md O4–O10 and a slow IdP: what Gatehouse does with a provider that answers badly.
+// docs/security-tests.md O4–O10 and a slow IdP: what Gatehouse does with a provider that answers badly.
 // The provider is server/test/rogue-idp.ts, a small real OIDC provider whose discovery
 // document, ID token and keys each test bends; sign-in goes through the real app.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';

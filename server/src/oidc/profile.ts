@@ -14,7 +14,7 @@ const claimsSchema = z.looseObject({
 
 /**
  * The person as the provider describes them. Only a boolean `true` counts as a verified
- * email — a string "true", a missing claim or anything else does not (SECURITY.md O12).
+ * email — a string "true", a missing claim or anything else does not (docs/security-tests.md O12).
  */
 export function toProfile(claims: Record<string, unknown>, groupsClaim: string): UpstreamProfile & { sid: string | null } {
   const parsed = claimsSchema.parse(claims);

@@ -11,8 +11,8 @@ const RETRY_AFTER_MS = 5_000;
  * The configured upstream providers and their discovered metadata. Discovery happens on first
  * use (a provider that is down at boot must not keep Gatehouse from starting) and is cached.
  * openid-client refuses a discovery document whose `issuer` differs from the configured one
- * (SECURITY.md O10). Every request to a provider is bounded by OIDC_HTTP_TIMEOUT_MS, refuses
- * redirects, and — in production — plain http (SECURITY.md N8).
+ * (docs/security-tests.md O10). Every request to a provider is bounded by OIDC_HTTP_TIMEOUT_MS, refuses
+ * redirects, and — in production — plain http (docs/security-tests.md N8).
  */
 export class ProviderRegistry {
   private readonly discovered = new Map<string, Promise<client.Configuration>>();
@@ -84,7 +84,7 @@ export class ProviderRegistry {
         timeout: Math.ceil(this.config.OIDC_HTTP_TIMEOUT_MS / 1000),
         // Verify ID token signatures against the provider's JWKS too: openid-client skips that
         // for token-endpoint responses by default (TLS stands in), but a token signed by an
-        // unknown key, or by a key the provider rotated out, must be refused (SECURITY.md O8, O9).
+        // unknown key, or by a key the provider rotated out, must be refused (docs/security-tests.md O8, O9).
         execute: [...(insecure ? [client.allowInsecureRequests] : []), client.enableNonRepudiationChecks],
         [client.customFetch]: guardedFetch(insecure, this.config.OIDC_HTTP_TIMEOUT_MS),
       },

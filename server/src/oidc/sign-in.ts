@@ -108,7 +108,7 @@ export class SignInService {
       const idClaims = tokens.claims();
       if (!idClaims) throw new Error('no ID token');
       // openid-client accepts an aud array with extra audiences when azp names us; a token also
-      // meant for parties we don't trust is refused (SECURITY.md O7).
+      // meant for parties we don't trust is refused (docs/security-tests.md O7).
       if (Array.isArray(idClaims.aud) && (idClaims.aud.length !== 1 || idClaims.aud[0] !== provider.clientId)) {
         throw new Error('ID token has untrusted extra audiences');
       }
@@ -192,7 +192,7 @@ export class SignInService {
 
   /**
    * Audits a callback refused before it could be read (a duplicated or malformed parameter,
-   * SECURITY.md O2) like any other failed sign-in. Ids of providers we don't have are not recorded.
+   * docs/security-tests.md O2) like any other failed sign-in. Ids of providers we don't have are not recorded.
    */
   async recordUnreadableCallback(providerId: string, reason: string, meta: RequestMeta): Promise<void> {
     if (!this.providers.list().some((provider) => provider.id === providerId)) return;

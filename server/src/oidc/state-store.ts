@@ -19,7 +19,7 @@ export type LoginState = z.infer<typeof loginStateSchema>;
 /**
  * Sign-in state in Redis under the hash of the `state` value, with a TTL. It is consumed with
  * GETDEL, so a state (and with it the PKCE verifier and nonce) can be used once, even by two
- * concurrent callbacks (SECURITY.md O1, O3). Redis down means no sign-in: 503 (O17).
+ * concurrent callbacks (docs/security-tests.md O1, O3). Redis down means no sign-in: 503 (O17).
  */
 export class LoginStateStore {
   private readonly health: RedisHealth;

@@ -5,7 +5,7 @@ import { consumePoint, createLimiter, type Limiter } from '../http/index.js';
 
 /**
  * How many wrong pairing codes may be typed: per address, per signed-in user and across
- * everyone, per hour (SECURITY.md P1). A point is taken from all three before the code is
+ * everyone, per hour (docs/security-tests.md P1). A point is taken from all three before the code is
  * even looked up, so a burst of parallel guesses cannot outrun the count, and handed back when
  * the code was right. When Redis is down the in-memory limiters stand in (never fully open).
  */

@@ -15,7 +15,7 @@ export function newSecret(): string {
 }
 
 /**
- * Hashes of codes and refresh tokens, the only form in which they are stored (SECURITY.md P9).
+ * Hashes of codes and refresh tokens, the only form in which they are stored (docs/security-tests.md P9).
  * Keyed with a key derived from the master key: a user code has only 40 bits, so a plain hash
  * read from a stolen database could be reversed by trying them all; a keyed one cannot.
  */

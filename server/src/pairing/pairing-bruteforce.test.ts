@@ -1,4 +1,4 @@
-// SECURITY.md P1: guessing user codes on the pair page. Every wrong code costs a point from
+// docs/security-tests.md P1: guessing user codes on the pair page. Every wrong code costs a point from
 // the per-address, the per-user and the global budget (PAIRING_CODE_FAILURES_PER_HOUR,
 // PAIRING_CODE_FAILURES_GLOBAL_PER_HOUR); once one is spent the answer is 429 whatever is
 // typed — a valid code included, so the limiter never tells a guesser they hit. Spoofed

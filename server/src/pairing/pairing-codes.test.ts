@@ -1,4 +1,4 @@
-// SECURITY.md P2, P3, P5, P6, P9 and P10: the codes of a pairing. A user code or device code
+// docs/security-tests.md P2, P3, P5, P6, P9 and P10: the codes of a pairing. A user code or device code
 // works once; expired codes get `expired_token` and the same refusal on the pair page; codes
 // shaped as operators, arrays or huge strings are plain 4xx answers; what a person types is
 // normalised once (case, spaces, hyphen, Crockford look-alikes); only keyed hashes of codes and

@@ -1,4 +1,4 @@
-// SECURITY.md P11 and the authorization server's surface: DPoP proofs at the token endpoint
+// docs/security-tests.md P11 and the authorization server's surface: DPoP proofs at the token endpoint
 // (wrong key, htm, htu, stale or future iat, replayed jti, missing nonce, two headers), DPoP on
 // resource calls (ath, key, Bearer downgrade), the RFC 8628 answers a client steers by
 // (slow_down, access_denied), RFC 8414 metadata, unknown clients and scopes.

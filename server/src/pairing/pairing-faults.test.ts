@@ -1,4 +1,4 @@
-// Pairing under faults (SECURITY.md B4, B5): with the limiter's store (Redis) down, a spray of
+// Pairing under faults (docs/security-tests.md B4, B5): with the limiter's store (Redis) down, a spray of
 // wrong codes still meets the in-memory budgets and gets 0 successes; DPoP proofs, whose replay
 // check needs Redis, are refused rather than accepted unchecked; with MongoDB unreachable
 // nothing is issued and the answer is a temporary error, never a 500.

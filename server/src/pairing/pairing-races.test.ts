@@ -1,4 +1,4 @@
-// SECURITY.md P4: races on the one-time steps of a pairing. 50 people approving one user code
+// docs/security-tests.md P4: races on the one-time steps of a pairing. 50 people approving one user code
 // at once, 50 polls of one approved device code at once, 20 refreshes of one refresh token at
 // once: exactly one approval, exactly one issuance, at most one rotation (and the pairing is
 // revoked, since two uses of one credential are a replay). Each round is a fresh pairing.
@@ -21,7 +21,7 @@ import {
 import { CodeHasher, PairingStore } from './index.js';
 
 /**
- * Rounds per race. SECURITY.md asks for 100 each. Measured on this 2-core machine with the
+ * Rounds per race. docs/security-tests.md asks for 100 each. Measured on this 2-core machine with the
  * whole stack on it (FerretDB on PostgreSQL), 2026-11-23, PAIRING_RACE_ROUNDS=100: approvals
  * 100 rounds in 29.4 s (≈ 294 ms/round; each of the 49 losers writes a failure audit entry and
  * draws on the limiter), polls 100 rounds in 27.0 s (≈ 270 ms/round), the whole file 75 s, all

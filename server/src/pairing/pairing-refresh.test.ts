@@ -1,4 +1,4 @@
-// SECURITY.md P7 and P8, and the ends of a pairing: the paired credential (the refresh token)
+// docs/security-tests.md P7 and P8, and the ends of a pairing: the paired credential (the refresh token)
 // stops working the moment its session is revoked (by the person in the browser, or by the
 // device itself), the account is disabled, or the user's tokenVersion is bumped — and so does
 // the access token already issued. An old refresh token replayed after rotation revokes the

@@ -15,7 +15,7 @@ import type { PairingRecord, PairingStore, RefreshTokenRecord } from './store.js
 /** A paired session ends a year after pairing, and after 30 days without a single refresh. */
 const PAIRED_SESSION_LIFETIME_MS = 365 * 86_400_000;
 const PAIRED_IDLE_MS = 30 * 86_400_000;
-/** How often an exchange may write the paired session's lastSeen (DESIGN.md: once a minute). */
+/** How often an exchange may write the paired session's lastSeen (docs/benchmarks.md: once a minute). */
 const LAST_SEEN_EVERY_MS = 60_000;
 
 export interface DeviceAuthorization {
@@ -121,7 +121,7 @@ export class PairingService {
   /**
    * The pending, unexpired request behind a typed code, or null. Whatever is wrong with the
    * code (malformed, unknown, used, expired, decided) the caller gets the same null, and the
-   * same work is done either way: one keyed hash and one indexed read (SECURITY.md P10).
+   * same work is done either way: one keyed hash and one indexed read (docs/security-tests.md P10).
    */
   async findPending(typed: string, viewerIp: string): Promise<PairingView | null> {
     const code = normalizeUserCode(typed);
@@ -243,7 +243,7 @@ export class PairingService {
   /**
    * The refresh_token grant: the token's hash, its key, its session and its user are checked,
    * then the token is rotated. Presenting a token that was already rotated is a replay: the
-   * whole pairing is revoked (SECURITY.md P8).
+   * whole pairing is revoked (docs/security-tests.md P8).
    */
   async refresh(input: { refreshToken: string; clientId: string; jkt: string }, meta: RequestMeta): Promise<TokenResponse> {
     const client = this.clients.get(input.clientId);

@@ -9,7 +9,7 @@ export interface PairingRecord {
   _id: string;
   clientId: string;
   scopes: string[];
-  /** Keyed hashes only (SECURITY.md P9); the codes themselves exist only in the responses. */
+  /** Keyed hashes only (docs/security-tests.md P9); the codes themselves exist only in the responses. */
   deviceCodeHash: string;
   userCodeHash: string;
   /** Thumbprint of the DPoP key the request was made with: the device grant must use the same key. */
@@ -38,7 +38,7 @@ export interface PairingRecord {
  * with `parent` set to the token it replaces; the unique index on `parent` makes that insert
  * the one atomic claim (FerretDB v1 does not make guarded updates atomic, unique inserts it
  * does): a token that already has a child cannot get another, so presenting an old one is
- * recognised as a replay by the refused insert (SECURITY.md P8), with no extra read.
+ * recognised as a replay by the refused insert (docs/security-tests.md P8), with no extra read.
  */
 export interface RefreshTokenRecord {
   _id: string;
@@ -85,7 +85,7 @@ export class PairingStore {
 
   /**
    * Claims a one-time step of a pairing ("decide", "issue") by inserting a unique record:
-   * exactly one caller ever gets true, however many race (SECURITY.md P4).
+   * exactly one caller ever gets true, however many race (docs/security-tests.md P4).
    */
   claim(pairingId: string, step: 'decide' | 'issue', at: Date): Promise<boolean> {
     return insertUnique(() => this.claims.insertOne({ _id: `${step}:${pairingId}`, at }));

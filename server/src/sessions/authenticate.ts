@@ -67,7 +67,7 @@ export interface CredentialDeps {
  * The authentication step of JSON API routes. A bearer credential (`Authorization: Bearer`
  * with an API token) is used when present and is never subject to the origin check; otherwise,
  * when `cookie` is allowed, the session cookie — and then every unsafe request must come from
- * our origin and carry the session's CSRF token (SECURITY.md C1–C6, C11). Credentials in the
+ * our origin and carry the session's CSRF token (docs/security-tests.md C1–C6, C11). Credentials in the
  * query string are never read. Exactly one Authorization header is accepted (J17).
  */
 export function requireCredential(deps: CredentialDeps, options: { scope: Scope; cookie: boolean }): Step {

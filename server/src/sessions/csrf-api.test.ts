@@ -1,4 +1,4 @@
-// SECURITY.md C1–C12 on the cookie-authenticated JSON API: an unsafe request riding a valid
+// docs/security-tests.md C1–C12 on the cookie-authenticated JSON API: an unsafe request riding a valid
 // session cookie needs our exact Origin (Referer as fallback, neither → refused) AND the CSRF
 // token bound to that session in X-CSRF-Token. Refusals are 403 problem details with a stable
 // code, and nothing changes in MongoDB. Bearer API tokens skip the origin check; cookies never

@@ -10,7 +10,7 @@ import { type SessionRecord, SessionStore } from './store.js';
 
 /**
  * How often a browser session's cookie is re-issued and its lastSeen written: at most once a
- * minute per session (DESIGN.md performance budget). The cookie token lives only as long as
+ * minute per session (docs/benchmarks.md). The cookie token lives only as long as
  * the idle limit, so re-issuing it on activity is what keeps an active session alive.
  */
 const REFRESH_AFTER_MS = 60_000;

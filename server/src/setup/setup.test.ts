@@ -1,4 +1,4 @@
-// DESIGN.md "First run": until an owner exists, POST /api/v1/setup with
+// docs/operations.md: until an owner exists, POST /api/v1/setup with
 // `Authorization: Bootstrap <FIRST_RUN_PASSWORD>` (or the /setup form) names the owner. Without
 // the variable setup fails closed; wrong credentials are refused and audited; exactly one setup
 // can ever succeed, after which both endpoints are gone (404); the password is never stored,

@@ -5,7 +5,7 @@ import type { Config, TransmitterConfig } from '../config/index.js';
  * The configured Shared Signals transmitters and their signing keys. Keys are fetched from the
  * configured JWKS URL on first use, cached by jose and refetched on an unknown `kid` (so a key
  * rotation is picked up). Every fetch is bounded by OIDC_HTTP_TIMEOUT_MS, follows no redirect
- * and — in production — refuses plain http (SECURITY.md N8), as for identity providers.
+ * and — in production — refuses plain http (docs/security-tests.md N8), as for identity providers.
  */
 export class TransmitterRegistry {
   private readonly keySets = new Map<string, JWTVerifyGetKey>();

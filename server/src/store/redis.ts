@@ -9,7 +9,7 @@ export interface RedisClientOptions {
 /**
  * A Redis client that fails fast: commands time out after `timeoutMs`, and while the
  * connection is down commands are rejected at once instead of queueing, so callers can fall
- * back to MongoDB or answer 503 within the timeout (DESIGN.md failure policy). During a
+ * back to MongoDB or answer 503 within the timeout (docs/security-model.md "Failure policy"). During a
  * Sentinel or Cluster failover that means 503s for as long as the switch lasts, never a wait.
  *
  * With a Cluster the key prefix becomes a hash tag (`{gh:}…`): every Gatehouse key then lives in

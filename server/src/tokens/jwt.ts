@@ -31,7 +31,7 @@ export interface MintInput {
   jkt?: string;
 }
 
-/** Tokens larger than this are refused before any parsing (SECURITY.md J16). */
+/** Tokens larger than this are refused before any parsing (docs/security-tests.md J16). */
 const MAX_TOKEN_BYTES = 8192;
 const SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const KID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -150,7 +150,7 @@ function isCanonicalJson(segment: string): boolean {
 
 function toClaims(type: TokenType, payload: JWTPayload, audience: string, nowMs: number): TokenClaims {
   const { sub, jti, iat, exp, tv, sid, scope, client_id: clientId, cnf } = payload as JWTPayload & Record<string, unknown>;
-  // An audience array with any entry besides ours is refused (SECURITY.md J8).
+  // An audience array with any entry besides ours is refused (docs/security-tests.md J8).
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   if (audiences.length !== 1 || audiences[0] !== audience) throw new AppError('TOKEN_INVALID');
   if (typeof sub !== 'string' || typeof jti !== 'string' || typeof iat !== 'number' || typeof exp !== 'number')

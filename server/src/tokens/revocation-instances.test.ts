@@ -2,7 +2,7 @@
 // revocation made through instance A returns, instance B refuses the old token on the very next
 // request — no sleep, no retry — 100 times in a row. B has already accepted (and cached) the
 // token each time, so this also shows that its verified-token cache never skips the revocation
-// check (DESIGN.md "Revocation and disable").
+// check (docs/architecture.md "Tokens and revocation").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, createUser, issueApiToken, startBrowserSession, TEST_ORIGIN, type TestApp } from '../../test/harness.js';
 import { expectProblem } from '../../test/http-checks.js';

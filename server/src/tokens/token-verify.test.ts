@@ -1,4 +1,4 @@
-// SECURITY.md J1–J17: every kind of bad JWT presented to the one verification pipeline, at a
+// docs/security-tests.md J1–J17: every kind of bad JWT presented to the one verification pipeline, at a
 // Bearer route (GET /api/v1/me/sessions, expects an API token) and at the cookie route
 // (GET /api/v1/me, expects a browser session token). Tokens are crafted by hand; where a claim
 // or header check is the point, they carry a VALID signature from the ring's real private key,

@@ -1,4 +1,4 @@
-// SECURITY.md N5 (one canonical email at write and lookup: case, Unicode look-alikes,
+// docs/security-tests.md N5 (one canonical email at write and lookup: case, Unicode look-alikes,
 // zero-width characters, IDN) through setup, and N13 (no user enumeration through status or
 // body) on the endpoints that exist: setup and the sign-in start.
 import { afterAll, describe, expect, it } from 'vitest';

@@ -28,7 +28,7 @@ export interface SignInResolution {
  * Finds or creates the account behind an upstream identity. Accounts are found by (iss, sub)
  * only. An email links an identity to an existing account in exactly one case: the account was
  * created by setup or invitation for that email, has never signed in, and the provider says
- * the email is verified (SECURITY.md O12). Otherwise a new account is created, if signup is
+ * the email is verified (docs/security-tests.md O12). Otherwise a new account is created, if signup is
  * open and the domain allowed. Status is checked by the caller after resolution;
  * the sign-in of an account that is not active is not recorded.
  */
