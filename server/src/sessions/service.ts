@@ -137,7 +137,9 @@ export class SessionService {
 
   /** Revokes one of the user's sessions; false when it is not theirs or already revoked. */
   async revoke(sessionId: string, userId: string, reason: string): Promise<boolean> {
-    const revoked = await this.store.revokeWhere(userId, { ids: [sessionId] }, this.deps.clock.now(), reason);
+    const revoked = await this.unknownOutcomeDistrusts(() =>
+      this.store.revokeWhere(userId, { ids: [sessionId] }, this.deps.clock.now(), reason),
+    );
     await this.mirror(revoked);
     return revoked.length > 0;
   }
@@ -145,14 +147,18 @@ export class SessionService {
   /** Revokes the listed sessions of the user (those not revoked yet); returns how many. */
   async revokeMany(userId: string, sessionIds: string[], reason: string): Promise<number> {
     if (sessionIds.length === 0) return 0;
-    const revoked = await this.store.revokeWhere(userId, { ids: sessionIds }, this.deps.clock.now(), reason);
+    const revoked = await this.unknownOutcomeDistrusts(() =>
+      this.store.revokeWhere(userId, { ids: sessionIds }, this.deps.clock.now(), reason),
+    );
     await this.mirror(revoked);
     return revoked.length;
   }
 
   /** Revokes every session of the user except `keepSessionId`; returns how many. */
   async revokeOthers(userId: string, keepSessionId: string | null, reason: string): Promise<number> {
-    const revoked = await this.store.revokeWhere(userId, keepSessionId ? { exceptId: keepSessionId } : {}, this.deps.clock.now(), reason);
+    const revoked = await this.unknownOutcomeDistrusts(() =>
+      this.store.revokeWhere(userId, keepSessionId ? { exceptId: keepSessionId } : {}, this.deps.clock.now(), reason),
+    );
     await this.mirror(revoked);
     return revoked.length;
   }
@@ -170,10 +176,10 @@ export class SessionService {
     status?: { to: Exclude<UserStatus, 'active'>; from?: UserStatus },
   ): Promise<{ user: User; revoked: number }> {
     const now = this.deps.clock.now();
-    const user = await this.users.stop(userId, now, status);
+    const user = await this.unknownOutcomeDistrusts(() => this.users.stop(userId, now, status));
     if (!user) throw new AppError(status?.from ? 'USER_STATUS_CONFLICT' : 'NOT_FOUND');
     await this.revocation.userChanged(userId, { tokenVersion: user.tokenVersion, status: user.status });
-    const revoked = await this.store.revokeWhere(userId, {}, now, reason);
+    const revoked = await this.unknownOutcomeDistrusts(() => this.store.revokeWhere(userId, {}, now, reason));
     await this.mirror(revoked);
     return { user, revoked: revoked.length };
   }
@@ -208,6 +214,20 @@ export class SessionService {
   /** Account deletion: the user's session records go (after `stopAccount` ended them). */
   async deleteUserRecords(userId: string): Promise<void> {
     await this.store.deleteForUser(userId);
+  }
+
+  /**
+   * A revocation written to MongoDB whose answer is lost (a cut connection, a failover) may have
+   * landed without its Redis mirror: the caller gets the error (503, retry), and no instance
+   * trusts the mirror until it is rebuilt from MongoDB (server/src/store/mongo-faults.test.ts).
+   */
+  private async unknownOutcomeDistrusts<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      await this.revocation.distrust();
+      throw error;
+    }
   }
 
   private mirror(revoked: SessionRecord[]): Promise<void> {

@@ -250,7 +250,10 @@ export class RevocationState {
     try {
       await guardStore(() => this.revoked.insertOne({ _id: jti, expiresAt }));
     } catch (error) {
-      if (!isDuplicateKey((error as AppError).cause)) throw error;
+      if (!isDuplicateKey((error as AppError).cause)) {
+        await this.distrust();
+        throw error;
+      }
     }
     await this.mirror((pipeline) => pipeline.set(`deny:${jti}`, '1', 'PX', ttlMs(expiresAt, this.clock.now())), { jti });
   }
@@ -312,17 +315,21 @@ export class RevocationState {
       if (!replies || replies.some(([error]) => error)) throw replies?.find(([error]) => error)?.[0] ?? new Error('empty pipeline reply');
       replicated = await waitForReplicas(this.redis, this.waitReplicas);
     } catch (error) {
-      await this.distrustMirror();
+      await this.distrust();
       throw storeError(error);
     }
     if (!replicated) {
       this.log.warn({ replicas: this.waitReplicas }, 'revocation.replicas_behind');
-      await this.distrustMirror();
+      await this.distrust();
     }
   }
 
-  /** No instance trusts the mirror until it is rebuilt from MongoDB: the epoch goes, now or on reconnect. */
-  private async distrustMirror(): Promise<void> {
+  /**
+   * No instance trusts the mirror until it is rebuilt from MongoDB: the epoch goes, now or on
+   * reconnect. Also for a revocation whose MongoDB write lost its answer (it may have landed
+   * without its mirror): the rebuild copies whatever MongoDB holds.
+   */
+  async distrust(): Promise<void> {
     const dropped = await this.redis.del(EPOCH_KEY).then(
       () => true,
       () => false,
