@@ -4,6 +4,7 @@ import { AdminService, adminConsoleRoutes, adminRoutes, UserDeletion } from '../
 import { AuditLog } from '../audit/index.js';
 import type { Deps, RequestMeta } from '../context.js';
 import { AppError } from '../errors/index.js';
+import { LocalAuthService, LoginBackoff, localAuthRoutes, SecretSealer } from '../local-auth/index.js';
 import {
   BackchannelLogout,
   LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS,
@@ -60,6 +61,7 @@ export interface Services {
   pairing: PairingService;
   dpop: DpopVerifier;
   deletion: UserDeletion;
+  local: LocalAuthService;
 }
 
 /**
@@ -98,7 +100,9 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
     audit,
   );
   const deletion = new UserDeletion(deps, users, sessions, revocation, audit);
+  const local = new LocalAuthService(deps, users, sessions, audit, new LoginBackoff(deps.redis), new SecretSealer(config.masterKey));
   const services: Services = {
+    local,
     audit,
     admin,
     deletion,
@@ -161,6 +165,14 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
       bodyLimit: config.BODY_LIMIT_BYTES,
       signInLimit,
       backchannel,
+    }),
+    localAuthRoutes({
+      ...credentialDeps,
+      local,
+      users,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      signInLimit,
+      localLoginEnabled: config.LOCAL_LOGIN !== 'off',
     }),
     ssfRoutes(deps, { users, sessions, admin, audit }),
     setupRoutes({ setup, publicOrigin: config.publicOrigin, bodyLimit: config.BODY_LIMIT_BYTES, limit: signInLimit }),
