@@ -4,7 +4,7 @@ import { AdminService, adminConsoleRoutes, adminRoutes, UserDeletion } from '../
 import { AuditLog } from '../audit/index.js';
 import type { Deps, RequestMeta } from '../context.js';
 import { AppError } from '../errors/index.js';
-import { LocalAuthService, LoginBackoff, localAuthRoutes, SecretSealer } from '../local-auth/index.js';
+import { LocalAuthService, LoginBackoff, localAuthRoutes, PasswordResets, SecretSealer } from '../local-auth/index.js';
 import {
   BackchannelLogout,
   LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS,
@@ -62,6 +62,7 @@ export interface Services {
   dpop: DpopVerifier;
   deletion: UserDeletion;
   local: LocalAuthService;
+  resets: PasswordResets;
 }
 
 /**
@@ -101,8 +102,11 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
   );
   const deletion = new UserDeletion(deps, users, sessions, revocation, audit);
   const local = new LocalAuthService(deps, users, sessions, audit, new LoginBackoff(deps.redis), new SecretSealer(config.masterKey));
+  // No mail sender yet: reset links are shown to the admin (see local-auth/reset.ts).
+  const resets = new PasswordResets(deps, users, sessions, issuer, local, audit);
   const services: Services = {
     local,
+    resets,
     audit,
     admin,
     deletion,
@@ -169,6 +173,7 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
     localAuthRoutes({
       ...credentialDeps,
       local,
+      resets,
       users,
       bodyLimit: config.BODY_LIMIT_BYTES,
       signInLimit,

@@ -1,4 +1,4 @@
-import { safeReturnPath } from '@gatehouse/shared';
+import { opaqueIdSchema, safeReturnPath } from '@gatehouse/shared';
 import Router from '@koa/router';
 import { z } from 'zod';
 import { randomId } from '../crypto/index.js';
@@ -6,10 +6,11 @@ import { AppError } from '../errors/index.js';
 import { type CredentialDeps, requireCredential } from '../http/authenticate.js';
 import { clearHostCookie, LOGIN_COOKIE, readCookie, SESSION_COOKIE, setHostCookie } from '../http/cookies.js';
 import { requireSameOrigin } from '../http/origin.js';
-import { parseBody } from '../http/parse.js';
+import { parseBody, validate } from '../http/parse.js';
 import { requestMeta } from '../http/request-context.js';
 import type { AppContext, AppState, Step } from '../http/state.js';
 import type { UserStore } from '../users/index.js';
+import type { PasswordResets } from './reset.js';
 import { type LocalAuthService, PENDING_2FA_SECONDS } from './service.js';
 
 // Bounded well above PASSWORD_MAX_LENGTH's ceiling; the policy decides the real limit.
@@ -21,12 +22,14 @@ const pendingSchema = z.strictObject({ pending: z.string().min(1).max(100) });
 const setPasswordSchema = z.strictObject({ password });
 const changePasswordSchema = z.strictObject({ currentPassword: password, newPassword: password });
 const totpChangeSchema = z.strictObject({ password, code });
+const resetSchema = z.strictObject({ token: z.string().min(1).max(8192), password });
 
 /** How recent a session must be to set a password without the current one (set, not change). */
 const FRESH_SESSION_MS = 10 * 60_000;
 
 export interface LocalAuthRouteDeps extends CredentialDeps {
   local: LocalAuthService;
+  resets: PasswordResets;
   users: UserStore;
   bodyLimit: number;
   signInLimit: Step;
@@ -82,6 +85,24 @@ export function localAuthRoutes(deps: LocalAuthRouteDeps) {
     setHostCookie(ctx, SESSION_COOKIE, result.session.token, result.session.maxAgeSeconds);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { status: 'signed_in', returnTo: '/account', ...(result.recoveryCodes ? { recoveryCodes: result.recoveryCodes } : {}) };
+  });
+
+  // The link's token arrives in the body (the link carries it in the fragment, which never
+  // reaches a server log).
+  router.post('/auth/password/reset', enabled, sameOrigin, deps.signInLimit, json(resetSchema), async (ctx) => {
+    const input = ctx.state.body as z.infer<typeof resetSchema>;
+    await deps.resets.complete(input.token, input.password, requestMeta(ctx));
+    ctx.status = 204;
+  });
+
+  // An admin's reset: the password is gone and every token dead at once; the link is returned
+  // when no mail sender is wired (`sent: false`), for the admin to pass on.
+  router.post('/api/v1/admin/users/:id/password-reset', requireCredential(deps, { scope: 'admin:users', cookie: true }), async (ctx) => {
+    const actor = await loadUser(ctx, deps.users);
+    const result = await deps.resets.issue({ kind: 'user', user: actor }, validate(opaqueIdSchema, ctx.params.id), requestMeta(ctx));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = 201;
+    ctx.body = result.sent ? { sent: true, expiresAt: result.expiresAt } : result;
   });
 
   router.get('/api/v1/me/local-auth', session, async (ctx) => {

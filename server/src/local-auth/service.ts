@@ -97,7 +97,7 @@ export class LocalAuthService {
     );
   }
 
-  private assertAcceptable(password: string): void {
+  assertAcceptable(password: string): void {
     const problem = checkPassword(password, this.limits());
     if (problem) throw new AppError('PASSWORD_REJECTED', { detail: `${ERROR_TEXT[problem]}` });
   }
@@ -381,6 +381,14 @@ export class LocalAuthService {
       meta,
     );
     return this.sessions.createBrowserSession(fresh, meta, { providerId: 'local', upstreamSid: null });
+  }
+
+  /** Stores a new hash (policy already checked by the caller). */
+  async storePassword(userId: string, password: string): Promise<void> {
+    const passwordHash = await hashPassword(password);
+    await guardStore(() =>
+      this.credentials.updateOne({ _id: userId }, { $set: { passwordHash, updatedAt: this.deps.clock.now() } }, { upsert: true }),
+    );
   }
 
   /** Whether the account has a password and 2FA (for the account page). */
