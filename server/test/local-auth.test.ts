@@ -255,6 +255,8 @@ describe('TOTP (A5, A6)', () => {
     const offer = await t.http.post('/api/v1/me/totp/setup').set(headers);
     expect(offer.status, offer.text).toBe(200);
     expect(offer.body.uri).toMatch(/^otpauth:\/\/totp\//);
+    expect(offer.body.qrSvg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(offer.body.qrSvg).not.toMatch(/<script|style=/i);
     const secret = offer.body.secret as string;
     const now = () => t.clock.now().getTime();
     expectProblem(

@@ -1,6 +1,16 @@
-import { opaqueIdSchema, safeReturnPath } from '@gatehouse/shared';
+import {
+  changePasswordSchema,
+  opaqueIdSchema,
+  pendingStepSchema as pendingSchema,
+  passwordResetSchema as resetSchema,
+  safeReturnPath,
+  setPasswordSchema,
+  passwordSignInSchema as signInSchema,
+  totpChangeSchema,
+  totpStepSchema,
+} from '@gatehouse/shared';
 import Router from '@koa/router';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { randomId } from '../crypto/index.js';
 import { AppError } from '../errors/index.js';
 import { type CredentialDeps, requireCredential } from '../http/authenticate.js';
@@ -12,17 +22,6 @@ import type { AppContext, AppState, Step } from '../http/state.js';
 import type { UserStore } from '../users/index.js';
 import type { PasswordResets } from './reset.js';
 import { type LocalAuthService, PENDING_2FA_SECONDS } from './service.js';
-
-// Bounded well above PASSWORD_MAX_LENGTH's ceiling; the policy decides the real limit.
-const password = z.string().max(4096);
-const code = z.string().min(1).max(32);
-const signInSchema = z.strictObject({ email: z.string().min(1).max(320), password, return_to: z.string().max(2048).optional() });
-const totpStepSchema = z.strictObject({ pending: z.string().min(1).max(100), code });
-const pendingSchema = z.strictObject({ pending: z.string().min(1).max(100) });
-const setPasswordSchema = z.strictObject({ password });
-const changePasswordSchema = z.strictObject({ currentPassword: password, newPassword: password });
-const totpChangeSchema = z.strictObject({ password, code });
-const resetSchema = z.strictObject({ token: z.string().min(1).max(8192), password });
 
 /** How recent a session must be to set a password without the current one (set, not change). */
 const FRESH_SESSION_MS = 10 * 60_000;

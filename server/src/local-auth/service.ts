@@ -1,5 +1,6 @@
 import { canonicalizeEmail, type Role } from '@gatehouse/shared';
 import type { Collection } from 'mongodb';
+import QRCode from 'qrcode';
 import type { AuditLog } from '../audit/index.js';
 import type { Deps, RequestMeta } from '../context.js';
 import { randomId, safeEqual, sha256 } from '../crypto/index.js';
@@ -157,7 +158,7 @@ export class LocalAuthService {
    * The owner or admin who must enrol before a session: a secret offered in the pending step.
    * Returns the secret (text and otpauth URI) to show; confirmed by finishTotp with a code.
    */
-  async enrolmentForPending(token: string, binding: string | null): Promise<{ secret: string; uri: string }> {
+  async enrolmentForPending(token: string, binding: string | null): Promise<{ secret: string; uri: string; qrSvg: string }> {
     const pending = await this.readPending(token, binding);
     if (!pending.enrol) throw new AppError('LOGIN_STATE_INVALID');
     const user = await this.users.findById(pending.userId);
@@ -269,7 +270,7 @@ export class LocalAuthService {
   }
 
   /** Offers a new secret (stored sealed as pending); the person confirms it with a code. */
-  async beginEnrolment(user: User): Promise<{ secret: string; uri: string }> {
+  async beginEnrolment(user: User): Promise<{ secret: string; uri: string; qrSvg: string }> {
     const secret = newTotpSecret();
     await guardStore(() =>
       this.credentials.updateOne(
@@ -278,7 +279,11 @@ export class LocalAuthService {
         { upsert: true },
       ),
     );
-    return { secret, uri: totpFor(secret, user.email ?? user.name).toString() };
+    const uri = totpFor(secret, user.email ?? user.name).toString();
+    // An SVG for an <img src="data:image/svg+xml;base64,…">: the CSP allows data: images
+    // (http/security-headers.ts) and it needs no script or inline style.
+    const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    return { secret, uri, qrSvg };
   }
 
   /** Confirms the pending secret with a code; returns the ten recovery codes, shown once. */
