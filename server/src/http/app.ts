@@ -4,7 +4,15 @@ import { AdminService, adminConsoleRoutes, adminRoutes, UserDeletion } from '../
 import { AuditLog } from '../audit/index.js';
 import type { Deps, RequestMeta } from '../context.js';
 import { AppError } from '../errors/index.js';
-import { LocalAuthService, LoginBackoff, localAuthRoutes, PasswordResets, SecretSealer } from '../local-auth/index.js';
+import {
+  LocalAuthService,
+  LoginBackoff,
+  localAuthPageRoutes,
+  localAuthRoutes,
+  PasswordForm,
+  PasswordResets,
+  SecretSealer,
+} from '../local-auth/index.js';
 import {
   BackchannelLogout,
   LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS,
@@ -156,7 +164,22 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
   const routers: Router<AppState>[] = [
     openApiRoutes(config.publicOrigin),
     healthRoutes({ redis: deps.redis, db: deps.db, timeoutMs: Math.max(config.REDIS_TIMEOUT_MS, 1000) }),
-    webRoutes({ providers, sessions, users, csrf, audit }),
+    webRoutes({
+      providers,
+      sessions,
+      users,
+      csrf,
+      audit,
+      passwordForm: config.LOCAL_LOGIN === 'off' ? undefined : (returnTo) => PasswordForm({ returnTo }),
+    }),
+    localAuthPageRoutes({
+      local,
+      sessions,
+      publicOrigin: config.publicOrigin,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      signInLimit,
+      enabled: config.LOCAL_LOGIN !== 'off',
+    }),
     oidcRoutes({
       signIn,
       sessions,
