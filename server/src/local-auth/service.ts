@@ -136,6 +136,8 @@ export class LocalAuthService {
     if (credential?.totpSecret || this.needsTotp(user.roles)) {
       const pendingToken = randomId(32);
       const pending: Pending = { userId: user._id, binding: sha256(binding), enrol: !credential?.totpSecret, attempts: 0 };
+      // The secret to enrol is made here (a POST), so showing it later is a read-only GET (C7).
+      if (pending.enrol) await this.beginEnrolment(user);
       await this.deps.redis.set(this.pendingKey(pendingToken), JSON.stringify(pending), 'EX', PENDING_2FA_SECONDS);
       return { kind: pending.enrol ? 'enrol' : 'totp', pendingToken };
     }
@@ -162,8 +164,10 @@ export class LocalAuthService {
     const pending = await this.readPending(token, binding);
     if (!pending.enrol) throw new AppError('LOGIN_STATE_INVALID');
     const user = await this.users.findById(pending.userId);
-    if (!user) throw new AppError('LOGIN_STATE_INVALID');
-    return this.beginEnrolment(user);
+    const credential = user ? await guardStore(() => this.credentials.findOne({ _id: user._id })) : null;
+    const secret = user && credential?.pendingTotpSecret ? this.sealer.open(credential.pendingTotpSecret, user._id) : null;
+    if (!user || !secret) throw new AppError('LOGIN_STATE_INVALID');
+    return this.offer(user, secret);
   }
 
   /** Step two: a TOTP code or a recovery code turns the pending entry into a session, once. */
@@ -279,6 +283,10 @@ export class LocalAuthService {
         { upsert: true },
       ),
     );
+    return this.offer(user, secret);
+  }
+
+  private async offer(user: User, secret: string): Promise<{ secret: string; uri: string; qrSvg: string }> {
     const uri = totpFor(secret, user.email ?? user.name).toString();
     // An SVG for an <img src="data:image/svg+xml;base64,…">: the CSP allows data: images
     // (http/security-headers.ts) and it needs no script or inline style.
