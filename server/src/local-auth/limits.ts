@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { sha256 } from '../crypto/index.js';
-import { AppError } from '../errors/index.js';
+import { AppError, guardStore } from '../errors/index.js';
 
 /** Failures allowed before backoff starts, and the longest wait (never a permanent lock, A3). */
 const FREE_FAILURES = 5;
@@ -25,11 +25,15 @@ export class LoginBackoff {
   }
 
   async assertAllowed(account: string, address: string): Promise<void> {
-    const blocked = await this.redis.exists(this.keys('account', account).block, this.keys('address', address).block);
+    const blocked = await guardStore(() => this.redis.exists(this.keys('account', account).block, this.keys('address', address).block));
     if (blocked > 0) throw new AppError('RATE_LIMITED');
   }
 
-  async recordFailure(account: string, address: string): Promise<void> {
+  recordFailure(account: string, address: string): Promise<void> {
+    return guardStore(() => this.countFailure(account, address));
+  }
+
+  private async countFailure(account: string, address: string): Promise<void> {
     for (const keys of [this.keys('account', account), this.keys('address', address)]) {
       const fails = await this.redis.incr(keys.fails);
       await this.redis.expire(keys.fails, FAILURE_MEMORY_SECONDS);
@@ -42,6 +46,6 @@ export class LoginBackoff {
 
   async recordSuccess(account: string): Promise<void> {
     const keys = this.keys('account', account);
-    await this.redis.del(keys.fails, keys.block);
+    await guardStore(() => this.redis.del(keys.fails, keys.block));
   }
 }

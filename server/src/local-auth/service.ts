@@ -138,7 +138,7 @@ export class LocalAuthService {
       const pending: Pending = { userId: user._id, binding: sha256(binding), enrol: !credential?.totpSecret, attempts: 0 };
       // The secret to enrol is made here (a POST), so showing it later is a read-only GET (C7).
       if (pending.enrol) await this.beginEnrolment(user);
-      await this.deps.redis.set(this.pendingKey(pendingToken), JSON.stringify(pending), 'EX', PENDING_2FA_SECONDS);
+      await guardStore(() => this.deps.redis.set(this.pendingKey(pendingToken), JSON.stringify(pending), 'EX', PENDING_2FA_SECONDS));
       return { kind: pending.enrol ? 'enrol' : 'totp', pendingToken };
     }
     return { kind: 'session', user, session: await this.openSession(user, meta, 'password') };
@@ -149,7 +149,7 @@ export class LocalAuthService {
   }
 
   private async readPending(token: string, binding: string | null): Promise<Pending> {
-    const raw = await this.deps.redis.get(this.pendingKey(token));
+    const raw = await guardStore(() => this.deps.redis.get(this.pendingKey(token)));
     if (!raw) throw new AppError('LOGIN_STATE_INVALID');
     const pending = JSON.parse(raw) as Pending;
     if (!binding || !safeEqual(sha256(binding), pending.binding)) throw new AppError('LOGIN_STATE_INVALID');
@@ -185,16 +185,18 @@ export class LocalAuthService {
       if (pending.enrol) recoveryCodes = await this.confirmEnrolment(user, code, meta, `user:${user._id}`);
       else await this.checkSecondFactor(user, code, meta);
     } catch (error) {
-      const attempts = await this.deps.redis.eval(
-        "local v = redis.call('GET', KEYS[1]); if not v then return -1 end; local p = cjson.decode(v); p.attempts = p.attempts + 1; redis.call('SET', KEYS[1], cjson.encode(p), 'KEEPTTL'); return p.attempts",
-        1,
-        this.pendingKey(token),
+      const attempts = await guardStore(() =>
+        this.deps.redis.eval(
+          "local v = redis.call('GET', KEYS[1]); if not v then return -1 end; local p = cjson.decode(v); p.attempts = p.attempts + 1; redis.call('SET', KEYS[1], cjson.encode(p), 'KEEPTTL'); return p.attempts",
+          1,
+          this.pendingKey(token),
+        ),
       );
-      if (Number(attempts) >= PENDING_2FA_ATTEMPTS) await this.deps.redis.del(this.pendingKey(token));
+      if (Number(attempts) >= PENDING_2FA_ATTEMPTS) await guardStore(() => this.deps.redis.del(this.pendingKey(token)));
       throw error;
     }
     // Single use: only the request that deletes the entry gets the session.
-    if ((await this.deps.redis.del(this.pendingKey(token))) !== 1) throw new AppError('LOGIN_STATE_INVALID');
+    if ((await guardStore(() => this.deps.redis.del(this.pendingKey(token)))) !== 1) throw new AppError('LOGIN_STATE_INVALID');
     const session = await this.openSession(user, meta, 'password+totp');
     return { user, session, ...(recoveryCodes ? { recoveryCodes } : {}) };
   }
@@ -230,7 +232,7 @@ export class LocalAuthService {
       const step = matchingStep(secret, trimmed, this.deps.clock.now().getTime());
       if (step !== null) {
         // Replay cache: the first use of (user, step) wins; the window is 3 steps long.
-        const fresh = await this.deps.redis.set(`totp-used:${user._id}:${step}`, '1', 'EX', 120, 'NX');
+        const fresh = await guardStore(() => this.deps.redis.set(`totp-used:${user._id}:${step}`, '1', 'EX', 120, 'NX'));
         if (fresh === 'OK') return;
         await this.totpFailed(user, 'code_reused', meta);
       }
@@ -300,7 +302,7 @@ export class LocalAuthService {
     const secret = credential?.pendingTotpSecret ? this.sealer.open(credential.pendingTotpSecret, user._id) : null;
     const step = secret ? matchingStep(secret, code.trim(), this.deps.clock.now().getTime()) : null;
     if (!secret || step === null) return this.totpFailed(user, 'wrong_code', meta);
-    if ((await this.deps.redis.set(`totp-used:${user._id}:${step}`, '1', 'EX', 120, 'NX')) !== 'OK') {
+    if ((await guardStore(() => this.deps.redis.set(`totp-used:${user._id}:${step}`, '1', 'EX', 120, 'NX'))) !== 'OK') {
       return this.totpFailed(user, 'code_reused', meta);
     }
     const codes = newRecoveryCodes();
