@@ -114,7 +114,7 @@ export function localAuthRoutes(deps: LocalAuthRouteDeps) {
     const user = principal && (await deps.users.findById(principal.userId));
     if (!principal?.sessionId || !user) throw new AppError('UNAUTHENTICATED');
     const record = await deps.sessions.store.findById(principal.sessionId);
-    if (!record || Date.now() - record.createdAt.getTime() > FRESH_SESSION_MS) throw new AppError('REAUTHENTICATION_REQUIRED');
+    if (!record || !deps.local.isRecent(record.createdAt, FRESH_SESSION_MS)) throw new AppError('REAUTHENTICATION_REQUIRED');
     if ((await deps.local.status(user._id)).password) throw new AppError('FORBIDDEN');
     await deps.local.setPassword(
       user,

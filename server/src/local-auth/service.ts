@@ -62,6 +62,12 @@ export class LocalAuthService {
     this.claims = deps.db.collection(COLLECTIONS.system);
   }
 
+  /** Whether `at` is less than `maxAgeMs` ago (by the injectable clock). */
+  isRecent(at: Date, maxAgeMs: number): boolean {
+    const age = this.deps.clock.now().getTime() - at.getTime();
+    return age >= 0 && age <= maxAgeMs;
+  }
+
   /** Whether LOCAL_LOGIN lets this account use a password at all. */
   allowed(user: Pick<User, 'roles'>): boolean {
     const mode = this.deps.config.LOCAL_LOGIN;
