@@ -14,6 +14,8 @@ const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
 for (const dir of ['shared/dist', 'server/dist']) rmSync(join(repo, dir), { recursive: true, force: true });
 const result = spawnSync(process.execPath, [tsc, '-b', 'server/tsconfig.build.json'], { cwd: repo, stdio: 'inherit' });
 if (result.status !== 0) process.exit(result.status ?? 1);
-// Read at start by server/src/web/routes.tsx beside its own module.
-cpSync(join(repo, 'server/src/web/assets'), join(repo, 'server/dist/web/assets'), { recursive: true });
+// Files the server reads beside its own modules at start (new URL(…, import.meta.url)).
+for (const path of ['web/assets', 'local-auth/common-passwords.txt', 'local-auth/common-passwords.LICENSE.md']) {
+  cpSync(join(repo, 'server/src', path), join(repo, 'server/dist', path), { recursive: true });
+}
 process.stdout.write('built shared/dist and server/dist\n');

@@ -29,6 +29,8 @@ export interface E2eStack {
   serverLog: string;
   /** The unpacked test extension (`npm run -w extension build:test`), one folder per browser. */
   extension: TestExtensionBuild;
+  /** The stack's Redis and MongoDB, for suites that start a backend of their own. */
+  stackUrls: { redisUrl: string; mongoUrl: string };
 }
 
 declare module 'vitest' {
@@ -106,7 +108,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await stack.stop();
     throw error;
   }
-  project.provide('e2e', { backendUrl, chromium: CHROMIUM, artifacts, serverLog, extension });
+  project.provide('e2e', {
+    backendUrl,
+    chromium: CHROMIUM,
+    artifacts,
+    serverLog,
+    extension,
+    stackUrls: { redisUrl: stack.redisUrl, mongoUrl: stack.mongoUrl },
+  });
   return async () => {
     backend?.kill('SIGTERM');
     proxy.closeAllConnections();

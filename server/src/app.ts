@@ -17,6 +17,15 @@ import {
   requestContext,
   securityHeaders,
 } from './http/index.js';
+import {
+  LocalAuthService,
+  LoginBackoff,
+  localAuthPageRoutes,
+  localAuthRoutes,
+  PasswordForm,
+  PasswordResets,
+  SecretSealer,
+} from './local-auth/index.js';
 import { Metrics, publicMetrics, requestMetrics } from './metrics/index.js';
 import {
   BackchannelLogout,
@@ -65,6 +74,8 @@ export interface Services {
   dpop: DpopVerifier;
   deletion: UserDeletion;
   metrics: Metrics;
+  local: LocalAuthService;
+  resets: PasswordResets;
 }
 
 /**
@@ -113,10 +124,15 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
     revocation,
     audit,
   );
+  const local = new LocalAuthService(deps, users, sessions, audit, new LoginBackoff(deps.redis), new SecretSealer(config.masterKey));
   // Deletion asks each feature that keeps records of a person to delete its own.
-  const deletion = new UserDeletion(users, sessions, [pairing, sessions], audit);
+  const deletion = new UserDeletion(users, sessions, [pairing, sessions, local], audit);
+  // No mail sender yet: reset links are shown to the admin (see local-auth/reset.ts).
+  const resets = new PasswordResets(deps, users, sessions, issuer, local, audit);
   const services: Services = {
     metrics,
+    local,
+    resets,
     audit,
     admin,
     deletion,
@@ -175,7 +191,22 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
   const routers: Router<AppState>[] = [
     openApiRoutes(config.publicOrigin),
     healthRoutes({ redis: deps.redis, db: deps.db, timeoutMs: Math.max(config.REDIS_TIMEOUT_MS, 1000) }),
-    webRoutes({ providers, sessions, users, csrf, audit }),
+    webRoutes({
+      providers,
+      sessions,
+      users,
+      csrf,
+      audit,
+      passwordForm: config.LOCAL_LOGIN === 'off' ? undefined : (returnTo) => PasswordForm({ returnTo }),
+    }),
+    localAuthPageRoutes({
+      local,
+      sessions,
+      publicOrigin: config.publicOrigin,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      signInLimit,
+      enabled: config.LOCAL_LOGIN !== 'off',
+    }),
     oidcRoutes({
       signIn,
       sessions,
@@ -188,6 +219,15 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
       bodyLimit: config.BODY_LIMIT_BYTES,
       signInLimit,
       backchannel,
+    }),
+    localAuthRoutes({
+      ...credentialDeps,
+      local,
+      resets,
+      users,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      signInLimit,
+      localLoginEnabled: config.LOCAL_LOGIN !== 'off',
     }),
     ssfRoutes(deps, { users, sessions, admin, audit }),
     setupRoutes({ setup, publicOrigin: config.publicOrigin, bodyLimit: config.BODY_LIMIT_BYTES, limit: signInLimit }),

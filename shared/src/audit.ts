@@ -33,6 +33,14 @@ export const AUDIT_ACTIONS = [
   'rate_limit.tripped',
   'backchannel_logout.received',
   'security_event.received',
+  'password.login_succeeded',
+  'password.login_failed',
+  'password.changed',
+  'password.reset',
+  'totp.enabled',
+  'totp.disabled',
+  'totp.failed',
+  'totp.recovery_code_used',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -72,4 +80,12 @@ export const ACTIVITY_LABELS: Record<AuditAction, string> = {
   'rate_limit.tripped': 'Too many attempts',
   'backchannel_logout.received': 'Signed out by your identity provider',
   'security_event.received': 'Security event from your identity provider',
+  'password.login_succeeded': 'Signed in with a password',
+  'password.login_failed': 'Password sign-in failed',
+  'password.changed': 'Password changed',
+  'password.reset': 'Password reset by an administrator',
+  'totp.enabled': 'Two-factor authentication turned on',
+  'totp.disabled': 'Two-factor authentication turned off',
+  'totp.failed': 'Wrong two-factor code',
+  'totp.recovery_code_used': 'Recovery code used',
 };

@@ -63,6 +63,13 @@ export const ERROR_CODES = {
   DPOP_PROOF_INVALID: { status: 400, message: 'The DPoP proof is missing or not valid.' },
   DPOP_NONCE_REQUIRED: { status: 400, message: 'Use the server-provided DPoP nonce.' },
   REQUEST_TIMEOUT: { status: 408, message: 'The request took too long to arrive.' },
+  CREDENTIALS_INVALID: { status: 401, message: 'The email or password is wrong.' },
+  TOTP_INVALID: { status: 401, message: 'The two-factor code is wrong or has already been used.' },
+  TOTP_REQUIRED: { status: 403, message: 'Turn on two-factor authentication to continue.' },
+  PASSWORD_REJECTED: { status: 400, message: 'This password is not allowed: check its length and choose one that is not common.' },
+  LOCAL_LOGIN_DISABLED: { status: 403, message: 'Password sign-in is not enabled for this account.' },
+  REAUTHENTICATION_REQUIRED: { status: 403, message: 'Sign in again to do this (your session is too old).' },
+  RESET_LINK_INVALID: { status: 400, message: 'This reset link is not valid, has expired or has been used.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests. Try again later.' },
   INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side.' },
   PROVIDER_UNAVAILABLE: {

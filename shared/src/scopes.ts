@@ -39,6 +39,7 @@ export const TOKEN_TYPES = {
   api: { typ: 'gh-api+jwt', audience: 'gatehouse:api' },
   access: { typ: 'at+jwt', audience: 'gatehouse:resource' },
   invitation: { typ: 'gh-invite+jwt', audience: 'gatehouse:invitation' },
+  passwordReset: { typ: 'gh-reset+jwt', audience: 'gatehouse:password-reset' },
 } as const;
 
 export type TokenType = keyof typeof TOKEN_TYPES;

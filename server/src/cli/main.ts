@@ -24,6 +24,8 @@ const USAGE = `usage: gatehouse <command>
   users ban <user>          like disable, and refuse the person's verified emails through any identity
   users unban <user>        lift a ban
   users revoke-all <user>   sign the account out everywhere (every token dies)
+  users set-password <user> set an owner's local password, read from stdin (never from the command line)
+  users reset-password <user> remove the password, end every session, print a single-use reset link
   audit seal                seal pending audit entries into the hash chain (servers do this every few seconds)
   audit verify              recompute the chain; exit 1 naming each modified, deleted, inserted or reordered entry
   audit export --since <ISO date> [--format jsonl|csv]

@@ -124,6 +124,21 @@ export const envSchema = z.object({
     .optional()
     .describe('Enables first-run setup (`Authorization: Bootstrap <password>`). Unset: setup is refused.'),
   DISABLE_SIGNUP: bool.default(false).describe('`true`: people without an account (or an invitation) cannot sign up through SSO.'),
+  LOCAL_LOGIN: z
+    .enum(['owner', 'all', 'off'])
+    .default('owner')
+    .describe('Who may sign in with an email and password: only owners (break-glass, the default), everyone, or nobody.'),
+  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(12).describe('Shortest password accepted (never below 8).'),
+  PASSWORD_MAX_LENGTH: z.coerce
+    .number()
+    .int()
+    .min(64)
+    .max(1024)
+    .default(128)
+    .describe('Longest password accepted (bounds the hashing work).'),
+  TOTP_REQUIRED_FOR_ADMINS: bool
+    .default(true)
+    .describe('`true`: owners and admins who sign in with a password must turn on two-factor authentication before getting a session.'),
   OIDC_PROVIDERS: z.string().default('').describe('Comma-separated provider ids; each one is configured by the OIDC_<ID>_… variables.'),
   OIDC_STATE_TTL_SECONDS: seconds(30, 3600).default(600).describe('How long a started sign-in may take before it must be started again.'),
   OIDC_HTTP_TIMEOUT_MS: seconds(200, 60_000).default(5000).describe('Timeout of every request to an identity provider, in milliseconds.'),

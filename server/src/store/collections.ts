@@ -13,6 +13,8 @@ export const COLLECTIONS = {
   pairings: 'pairings',
   pairingClaims: 'pairing_claims',
   refreshTokens: 'refresh_tokens',
+  /** Password hashes, sealed TOTP secrets and hashed recovery codes (local-auth only). */
+  credentials: 'credentials',
 } as const;
 
 /**

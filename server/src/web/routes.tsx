@@ -28,6 +28,8 @@ export function webRoutes(deps: {
   users: UserStore;
   csrf: CsrfTokens;
   audit: AuditLog;
+  /** Renders the password form of the sign-in page when local login is on. */
+  passwordForm?: ((returnTo: string | null) => preact.VNode) | undefined;
 }) {
   const router = new Router<AppState>();
 
@@ -52,7 +54,14 @@ export function webRoutes(deps: {
     const providers = deps.providers.list().map(({ id, name }) => ({ id, name }));
     sendHtml(
       ctx,
-      renderPage(<SignInPage providers={providers} returnTo={safeReturnPath(params.return_to)} errorCode={params.error ?? null} />),
+      renderPage(
+        <SignInPage
+          providers={providers}
+          returnTo={safeReturnPath(params.return_to)}
+          errorCode={params.error ?? null}
+          passwordForm={deps.passwordForm ? deps.passwordForm(safeReturnPath(params.return_to) ?? null) : null}
+        />,
+      ),
     );
   });
 

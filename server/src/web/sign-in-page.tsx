@@ -7,17 +7,19 @@ export interface SignInPageProps {
   providers: { id: string; name: string }[];
   returnTo: string | null;
   errorCode: string | null;
+  /** The email and password form (LOCAL_LOGIN), rendered beside the SSO buttons. */
+  passwordForm?: preact.VNode | null;
 }
 
 /** The organisation's providers as buttons, and what went wrong last time in plain words. */
-export function SignInPage({ providers, returnTo, errorCode }: SignInPageProps) {
+export function SignInPage({ providers, returnTo, errorCode, passwordForm }: SignInPageProps) {
   const query = returnTo ? `?return_to=${encodeURIComponent(returnTo)}` : '';
   return (
     <Layout title="Sign in">
       <section class="card narrow">
         <h1>Sign in</h1>
         {errorCode && isErrorCode(errorCode) ? <Banner kind="error">{ERROR_CODES[errorCode].message}</Banner> : null}
-        {providers.length === 0 ? (
+        {providers.length === 0 && !passwordForm ? (
           <p>No sign-in provider is configured yet. An administrator has to set OIDC_PROVIDERS.</p>
         ) : (
           <ul class="providers">
@@ -30,6 +32,7 @@ export function SignInPage({ providers, returnTo, errorCode }: SignInPageProps) 
             ))}
           </ul>
         )}
+        {passwordForm ?? null}
       </section>
     </Layout>
   );

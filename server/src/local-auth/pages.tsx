@@ -1,0 +1,89 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
+import { ERROR_CODES, isErrorCode } from '@gatehouse/shared';
+import { Banner, Layout } from '../web/index.js';
+
+function ErrorBanner({ code }: { code: string | null }) {
+  return code && isErrorCode(code) ? <Banner kind="error">{ERROR_CODES[code].message}</Banner> : null;
+}
+
+/** The second step: a code from the authenticator app (or a recovery code), or enrolment first. */
+export function TotpPage(props: { errorCode: string | null; enrol: { secret: string; qrSvg: string } | null }) {
+  return (
+    <Layout title="Two-factor authentication">
+      <section class="card narrow">
+        <h1>Two-factor authentication</h1>
+        <ErrorBanner code={props.errorCode} />
+        {props.enrol ? (
+          <>
+            <p>Your account needs two-factor authentication. Scan this code with an authenticator app, or type the key.</p>
+            <img
+              class="qr"
+              width="220"
+              height="220"
+              alt="QR code of the two-factor key"
+              src={`data:image/svg+xml;base64,${Buffer.from(props.enrol.qrSvg).toString('base64')}`}
+            />
+            <p>
+              Key: <code data-totp-secret>{props.enrol.secret}</code>
+            </p>
+          </>
+        ) : (
+          <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>
+        )}
+        <form method="post" action="/sign-in/totp">
+          <label>
+            Code
+            <input name="code" autocomplete="one-time-code" inputmode="numeric" required maxlength={32} />
+          </label>
+          <button class="button primary" type="submit">
+            Continue
+          </button>
+        </form>
+      </section>
+    </Layout>
+  );
+}
+
+/** Shown once after enrolment: the ten recovery codes. */
+export function RecoveryCodesPage({ codes }: { codes: string[] }) {
+  return (
+    <Layout title="Recovery codes">
+      <section class="card narrow">
+        <h1>Save your recovery codes</h1>
+        <p>Each code signs you in once if you lose your authenticator. They will not be shown again.</p>
+        <ul class="recovery-codes">
+          {codes.map((code) => (
+            <li key={code}>
+              <code>{code}</code>
+            </li>
+          ))}
+        </ul>
+        <a class="button primary" href="/account">
+          I have saved them
+        </a>
+      </section>
+    </Layout>
+  );
+}
+
+/** The email and password form shown on the sign-in page beside the SSO buttons. */
+export function PasswordForm({ returnTo }: { returnTo: string | null }) {
+  return (
+    <form method="post" action="/sign-in/password" class="password-sign-in">
+      <h2>Sign in with a password</h2>
+      <label>
+        Email
+        <input type="email" name="email" autocomplete="username" required maxlength={320} />
+      </label>
+      <label>
+        Password
+        <input type="password" name="password" autocomplete="current-password" required maxlength={1024} />
+      </label>
+      {returnTo ? <input type="hidden" name="return_to" value={returnTo} /> : null}
+      <button class="button" type="submit">
+        Sign in
+      </button>
+    </form>
+  );
+}
