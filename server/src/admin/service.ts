@@ -94,6 +94,7 @@ export class AdminService {
       ),
     );
     if (!updated) throw new AppError('NOT_FOUND');
+    await this.users.onChange(targetId);
     await this.audit.record(
       {
         action: 'role.changed',

@@ -30,7 +30,7 @@ import {
   TokenIssuer,
 } from '../tokens/index.js';
 import { tokenRoutes } from '../tokens/routes.js';
-import { UserStore } from '../users/index.js';
+import { UserCache, UserStore, userChangeAnnouncer } from '../users/index.js';
 import { renderErrorPage, webRoutes } from '../web/routes.js';
 import { corsFor } from './cors.js';
 import { CsrfTokens } from './csrf.js';
@@ -46,6 +46,7 @@ import type { AppState } from './state.js';
 /** The services behind the routes, exposed so tests and the CLI can reach them. */
 export interface Services {
   audit: AuditLog;
+  userCache: UserCache;
   admin: AdminService;
   keyring: Keyring;
   issuer: TokenIssuer;
@@ -75,7 +76,8 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
   const issuer = new TokenIssuer(keyring, config.publicOrigin, deps.clock);
   const revocation = new RevocationState(deps.db, deps.redis, deps.clock, log, invalidationChannel(config.REDIS_KEY_PREFIX));
   const authenticator = new Authenticator(issuer, revocation);
-  const users = new UserStore(deps.db);
+  const users = new UserStore(deps.db, userChangeAnnouncer(deps));
+  const userCache = new UserCache(deps.redis, invalidationChannel(config.REDIS_KEY_PREFIX), config.USER_CACHE_SECONDS * 1000, log);
   const sessions = new SessionService(deps, users, issuer, authenticator, revocation);
   const admin = new AdminService(deps, users, sessions, revocation, audit);
   const subscriber = listenForInvalidation(deps.redis, config.REDIS_KEY_PREFIX, log, () => keyring.reload());
@@ -100,6 +102,7 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
   const deletion = new UserDeletion(deps, users, sessions, revocation, audit);
   const services: Services = {
     audit,
+    userCache,
     admin,
     deletion,
     keyring,
@@ -167,6 +170,7 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
     sessionRoutes({
       ...credentialDeps,
       users,
+      userCache,
       audit,
       revocation,
       bodyLimit: config.BODY_LIMIT_BYTES,
@@ -234,6 +238,7 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
     close() {
       keyring.close();
       subscriber.disconnect();
+      userCache.close();
     },
   };
 }

@@ -19,10 +19,12 @@ import {
 } from '../http/index.js';
 import { signOut } from '../oidc/sign-out.js';
 import type { Principal, RevocationState } from '../tokens/index.js';
-import type { User, UserStore } from '../users/index.js';
+import type { User, UserCache, UserStore } from '../users/index.js';
 
 export interface SessionRouteDeps extends CredentialDeps {
   users: UserStore;
+  /** Serves `GET /api/v1/me` without a MongoDB read (users/cache.ts). */
+  userCache?: UserCache;
   audit: AuditLog;
   revocation: RevocationState;
   bodyLimit: number;
@@ -41,7 +43,15 @@ export function sessionRoutes(deps: SessionRouteDeps) {
     await next();
   };
 
-  router.get('/api/v1/me', requireCredential(deps, { scope: 'profile:read', cookie: true }), loadUser, (ctx) => {
+  const loadCachedUser: Step = async (ctx, next) => {
+    const userId = principalOf(ctx).userId;
+    const user = deps.userCache ? await deps.userCache.get(userId, () => deps.users.findById(userId)) : await deps.users.findById(userId);
+    if (!user) throw new AppError('TOKEN_INVALID');
+    ctx.state.user = user;
+    await next();
+  };
+
+  router.get('/api/v1/me', requireCredential(deps, { scope: 'profile:read', cookie: true }), loadCachedUser, (ctx) => {
     const user = ctx.state.user as User;
     ctx.body = { id: user._id, name: user.name, email: user.email ?? null, roles: user.roles, status: user.status };
   });

@@ -49,7 +49,11 @@ export class UserStore {
   private readonly bans: Collection<{ _id: string }>;
   private readonly claims: Collection<{ _id: string; at: Date }>;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    /** Announces a changed user record to every instance's user cache (users/cache.ts). */
+    readonly onChange: (userId: string) => Promise<void> = async () => undefined,
+  ) {
     this.users = db.collection<User>(COLLECTIONS.users);
     this.identities = db.collection<Identity>(COLLECTIONS.identities);
     this.bans = db.collection<{ _id: string }>(COLLECTIONS.bans);
@@ -98,6 +102,7 @@ export class UserStore {
         this.users.updateOne({ _id: userId }, { $set: { lastSignInAt: at, updatedAt: at, roles } }),
       ]),
     );
+    await this.onChange(userId);
   }
 
   /** Claims an account made by setup or invitation; only one sign-in can win it. */
@@ -105,13 +110,15 @@ export class UserStore {
     // The claim is a unique insert, not a guarded update: FerretDB lets several concurrent
     // guarded updates of one document succeed (see docs/architecture.md, "Atomicity").
     if (!(await insertUnique(() => this.claims.insertOne({ _id: `first-sign-in:${userId}`, at })))) return null;
-    return guardStore(() =>
+    const claimed = await guardStore(() =>
       this.users.findOneAndUpdate(
         { _id: userId },
         { $unset: { pendingFirstSignIn: '' }, $set: { updatedAt: at } },
         { returnDocument: 'after' },
       ),
     );
+    await this.onChange(userId);
+    return claimed;
   }
 
   async hasOwner(): Promise<boolean> {
