@@ -47,6 +47,15 @@ export const envSchema = z.object({
     .describe(
       'Replaces the signing keyring with one static HS256 key (at least 32 bytes) and disables rotation; for tests and simple deployments. JWKS is then empty.',
     ),
+  MAX_IN_FLIGHT_REQUESTS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .default(256)
+    .describe(
+      'Requests one instance works on at once; beyond that it answers 503 with Retry-After at once instead of queueing (health checks are exempt; 0 disables).',
+    ),
   USER_CACHE_SECONDS: z.coerce
     .number()
     .int()

@@ -36,6 +36,7 @@ import { corsFor } from './cors.js';
 import { CsrfTokens } from './csrf.js';
 import { errorHandler } from './error-handler.js';
 import { healthRoutes } from './health.js';
+import { loadShed } from './load-shed.js';
 import { methodGuard } from './method-guard.js';
 import { openApiRoutes } from './openapi.js';
 import { createLimiter, rateLimit } from './rate-limit.js';
@@ -144,6 +145,7 @@ export async function createApp(deps: Deps): Promise<{ app: Koa<AppState>; servi
   app.silent = true; // errorHandler logs every failure once; Koa's own stderr logging would repeat it.
   app.use(requestContext(deps.log, config.TRUST_PROXY_HOPS));
   app.use(errorHandler(renderErrorPage));
+  app.use(loadShed(config.MAX_IN_FLIGHT_REQUESTS));
   app.use(securityHeaders(config.publicUrl.protocol === 'https:'));
   app.use(methodGuard());
   app.use(corsFor(config.corsOrigins));
