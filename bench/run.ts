@@ -19,6 +19,8 @@ import { createLogger } from '../server/src/log/index.js';
 import { connectMongo, createRedis, ensureIndexes, redisReady } from '../server/src/store/index.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+/** `npm run bench -- overload`: twice the peak rate, then recovery (docs/benchmarks.md, "Overload"). */
+const MODE = process.argv[2] === 'overload' ? 'overload' : 'table';
 const results: { name: string; value: string; note: string }[] = [];
 const report = (name: string, value: string, note = '') => {
   results.push({ name, value, note });
@@ -103,6 +105,13 @@ async function main() {
       tokens.push(token);
     }
     const [resourceId, resourceSecret] = env.RESOURCE_SERVERS.split(':') as [string, string];
+    if (MODE === 'overload') {
+      await overload(`http://127.0.0.1:${port}`, tokens);
+      close();
+      redis.disconnect();
+      await mongo.client.close();
+      return;
+    }
     const basic = `Basic ${Buffer.from(`${resourceId}:${resourceSecret}`).toString('base64')}`;
 
     report('raw ES256 verify (jose, one core)', `${Math.round(await rawVerifyRate())}/s`);
@@ -248,6 +257,102 @@ async function main() {
     `| measurement | result | notes |\n|---|---|---|\n${results.map((r) => `| ${r.name} | ${r.value} | ${r.note} |`).join('\n')}\n`,
   );
   process.stdout.write(`\n${comparisonTable(rows, references, insertCeiling)}\n`);
+}
+
+/**
+ * Overload: find the peak of Bearer `GET /api/v1/me`, offer twice that rate with many
+ * connections while /healthz is polled, then measure p99 second by second until it is back to
+ * normal. Passes when every answer was 2xx, 429 or 503 (with Retry-After), /healthz kept
+ * answering, the server process is still alive and p99 recovered within 5 s.
+ */
+async function overload(origin: string, tokens: string[]): Promise<void> {
+  let next = 0;
+  const me = (options: Partial<autocannon.Options>) =>
+    autocannon({
+      url: `${origin}/api/v1/me`,
+      connections: 32,
+      duration: SECONDS,
+      requests: [
+        {
+          method: 'GET',
+          setupRequest: (request) => ({ ...request, headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }),
+        },
+      ],
+      ...options,
+    } as autocannon.Options);
+  const peak = await me({});
+  const normal = await me({ connections: 4, duration: 3, overallRate: Math.max(10, Math.round(peak.requests.average * 0.3)) });
+  report('overload: peak (Bearer GET /api/v1/me, 32 connections)', `${Math.round(peak.requests.average)}/s`, `p99 ${peak.latency.p99} ms`);
+  report('overload: normal p99 at 30 % of peak', `${normal.latency.p99} ms`);
+
+  const health: { ok: number; failed: number; worst: number } = { ok: 0, failed: 0, worst: 0 };
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      const started = performance.now();
+      const ok = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(5000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
+      health.worst = Math.max(health.worst, performance.now() - started);
+      if (ok) health.ok++;
+      else health.failed++;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  let retryAfterSeen = 0;
+  let without = 0;
+  const sampler = (async () => {
+    while (polling) {
+      const response = await fetch(`${origin}/api/v1/me`, { headers: { authorization: `Bearer ${tokens[0]}` } }).catch(() => null);
+      if (response?.status === 503) {
+        if (response.headers.get('retry-after')) retryAfterSeen++;
+        else without++;
+      }
+      await response?.arrayBuffer().catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  const rate = Math.round(peak.requests.average * 2);
+  const flood = await me({ connections: 512, overallRate: rate, timeout: 30 });
+  polling = false;
+  await Promise.all([poller, sampler]);
+  const codes = Object.entries(flood.statusCodeStats ?? {}).map(([code, { count }]) => `${code}: ${count}`);
+  const bad = Object.keys(flood.statusCodeStats ?? {}).filter((code) => !/^(2\d\d|429|503)$/.test(code));
+  report(
+    `overload: twice the peak offered (${rate}/s, 512 connections)`,
+    `${Math.round(flood.requests.average)}/s answered`,
+    `status codes ${codes.join(', ')}; other codes ${bad.length === 0 ? 'none' : bad.join(', ')}; socket errors ${flood.errors}, timeouts ${flood.timeouts}; 503 sampled with Retry-After ${retryAfterSeen}, without ${without}; /healthz ${health.ok} ok, ${health.failed} failed, slowest ${Math.round(health.worst)} ms`,
+  );
+  const alive = serverAlive();
+  let recoveredAfter = -1;
+  for (let second = 1; second <= 10; second++) {
+    const window = await me({ connections: 4, duration: 1, overallRate: Math.max(10, Math.round(peak.requests.average * 0.3)) });
+    if (window.latency.p99 <= Math.max(normal.latency.p99 * 1.5, normal.latency.p99 + 5)) {
+      recoveredAfter = second;
+      break;
+    }
+  }
+  report(
+    'overload: recovery',
+    recoveredAfter > 0 ? `normal p99 again within ${recoveredAfter} s` : 'not recovered within 10 s',
+    `server process ${alive ? 'alive' : 'DEAD'}`,
+  );
+  const passed = bad.length === 0 && without === 0 && health.failed === 0 && alive && recoveredAfter > 0 && recoveredAfter <= 5;
+  report('overload: verdict', passed ? 'PASS' : 'FAIL');
+  process.stdout.write(
+    `\n| measurement | result | notes |\n|---|---|---|\n${results.map((r) => `| ${r.name} | ${r.value} | ${r.note} |`).join('\n')}\n`,
+  );
+  if (!passed) process.exitCode = 1;
+}
+
+function serverAlive(): boolean {
+  try {
+    process.kill(serverPid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** One measured path: rate, latency percentiles and the server's own CPU per request. */
