@@ -205,7 +205,7 @@ async function main() {
     rows.push({ path: 'GET /api/v1/me with DPoP', gatehouse: dpopRead.measured });
     rows.push({ path: 'GET /api/v1/me with Bearer', gatehouse: bearerRead.measured });
     report(
-      'DPoP API read (GET /api/v1/me: verify token + proof, 1 Redis round trip, MongoDB user read)',
+      'DPoP API read (GET /api/v1/me: verify token + proof, 1 Redis round trip, user from the per-instance cache)',
       `${Math.round(dpopRead.requests.average)}/s`,
       `p99 ${dpopRead.latency.p99} ms, non-2xx ${dpopRead.non2xx} (replays after ${proofs.length} proofs); Bearer API token on the same route: ${Math.round(bearerRead.requests.average)}/s, p99 ${bearerRead.latency.p99} ms, non-2xx ${bearerRead.non2xx}`,
     );
@@ -214,7 +214,7 @@ async function main() {
     const nonce = (await fetch(tokenUrl, { method: 'POST' })).headers.get('dpop-nonce') ?? '';
     const gatehouseRefresh = await refreshLoad(server.pid as number, tokenUrl, 'gatehouse-extension', clients, { nonce });
     report(
-      'exchange (refresh_token grant with DPoP: 1 MongoDB point read + 1 insert, lastSeen once a minute, 1 Redis round trip for the proof jti + 1 for revocation)',
+      'exchange (refresh_token grant with DPoP: 1 MongoDB point read + 1 insert, lastSeen once a minute, 1 Redis round trip for revocation and the proof jti)',
       `${Math.round(gatehouseRefresh.rate)}/s`,
       `p50 ${gatehouseRefresh.p50} ms, p99 ${gatehouseRefresh.p99} ms, server CPU ${gatehouseRefresh.cpuMs.toFixed(2)} ms/request, 16 clients in sequence each, failures ${gatehouseRefresh.failures}`,
     );
