@@ -304,7 +304,7 @@ function chart(samples: Sample[]): string {
       .join(' ');
     return `<g><text x="50" y="${top + 8}" font-size="12">${label} (max ${max.toFixed(1)})</text><line x1="50" y1="${top + 90}" x2="${width - 10}" y2="${top + 90}" stroke="#999"/><polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${points}"/></g>`;
   });
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${series.length * panel + 30}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${panels.join('')}<text x="50" y="${series.length * panel + 22}" font-size="11">${(span / 60_000).toFixed(1)} minutes, one sample every ${INTERVAL_MS / 1000} s</text></svg>\n`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${series.length * panel + 30}" font-family="sans-serif" role="img" aria-label="Soak samples"><title>Soak: server RSS, heap, event-loop delay, handles, sockets and Redis clients over time</title><rect width="100%" height="100%" fill="white"/>${panels.join('')}<text x="50" y="${series.length * panel + 22}" font-size="11">${(span / 60_000).toFixed(1)} minutes, one sample every ${INTERVAL_MS / 1000} s</text></svg>\n`;
 }
 
 async function waitFor(url: string): Promise<void> {
