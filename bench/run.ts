@@ -3,9 +3,9 @@
  * throw-away real stack (Redis, FerretDB on PostgreSQL) and the real server process.
  * Prints a table; figures go into docs/benchmarks.md with the machine they came from.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -19,6 +19,8 @@ import { createLogger } from '../server/src/log/index.js';
 import { connectMongo, createRedis, ensureIndexes, redisReady } from '../server/src/store/index.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+/** `npm run bench -- overload`: twice the peak rate, then recovery (docs/benchmarks.md, "Overload"). */
+const MODE = process.argv[2] === 'overload' ? 'overload' : 'table';
 const results: { name: string; value: string; note: string }[] = [];
 const report = (name: string, value: string, note = '') => {
   results.push({ name, value, note });
@@ -36,6 +38,10 @@ async function rawVerifyRate(): Promise<number> {
   }
   return count / 2;
 }
+
+const rows: { path: string; gatehouse: Measured }[] = [];
+const references: Partial<Record<'memory' | 'mongo', Measured>> = {};
+let insertCeiling = 0;
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
@@ -60,6 +66,7 @@ async function main() {
     env: { ...process.env, ...env },
     stdio: ['ignore', process.env.BENCH_SERVER_LOG ? 'inherit' : 'ignore', 'inherit'],
   });
+  serverPid = server.pid as number;
   try {
     await waitFor(`http://127.0.0.1:${port}/readyz`);
     // Mint tokens with the same keyring, through the services (not timed).
@@ -98,10 +105,18 @@ async function main() {
       tokens.push(token);
     }
     const [resourceId, resourceSecret] = env.RESOURCE_SERVERS.split(':') as [string, string];
+    if (MODE === 'overload') {
+      await overload(`http://127.0.0.1:${port}`, tokens);
+      close();
+      redis.disconnect();
+      await mongo.client.close();
+      return;
+    }
     const basic = `Basic ${Buffer.from(`${resourceId}:${resourceSecret}`).toString('base64')}`;
 
     report('raw ES256 verify (jose, one core)', `${Math.round(await rawVerifyRate())}/s`);
     const baseline = await load(`http://127.0.0.1:${port}/healthz`, {});
+    rows.push({ path: 'GET /healthz (whole middleware stack)', gatehouse: baseline.measured });
     report(
       'baseline: GET /healthz (whole middleware stack, no Redis, no auth)',
       `${Math.round(baseline.requests.average)}/s`,
@@ -117,6 +132,7 @@ async function main() {
       },
       requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, body: `token=${tokens[next++ % tokens.length]}` }) }],
     });
+    rows.push({ path: 'POST /oauth/introspect (bearer check)', gatehouse: introspect.measured });
     report(
       'bearer token check (POST /oauth/introspect: verify + 1 Redis round trip)',
       `${Math.round(introspect.requests.average)}/s`,
@@ -131,6 +147,7 @@ async function main() {
         },
       ],
     });
+    rows.push({ path: 'GET /api/v1/me/sessions?limit=5 (user with 200 sessions)', gatehouse: list.measured });
     report(
       'authenticated API read (GET /api/v1/me/sessions: + MongoDB user and list)',
       `${Math.round(list.requests.average)}/s`,
@@ -185,43 +202,45 @@ async function main() {
         },
       ],
     });
+    rows.push({ path: 'GET /api/v1/me with DPoP', gatehouse: dpopRead.measured });
+    rows.push({ path: 'GET /api/v1/me with Bearer', gatehouse: bearerRead.measured });
     report(
-      'DPoP API read (GET /api/v1/me: verify token + proof, 1 Redis round trip, MongoDB user read)',
+      'DPoP API read (GET /api/v1/me: verify token + proof, 1 Redis round trip, user from the per-instance cache)',
       `${Math.round(dpopRead.requests.average)}/s`,
       `p99 ${dpopRead.latency.p99} ms, non-2xx ${dpopRead.non2xx} (replays after ${proofs.length} proofs); Bearer API token on the same route: ${Math.round(bearerRead.requests.average)}/s, p99 ${bearerRead.latency.p99} ms, non-2xx ${bearerRead.non2xx}`,
     );
 
     const tokenUrl = `${origin}/oauth/token`;
     const nonce = (await fetch(tokenUrl, { method: 'POST' })).headers.get('dpop-nonce') ?? '';
-    let exchanges = 0;
-    let failures = 0;
-    const exchangeEnd = Date.now() + SECONDS * 1000;
-    await Promise.all(
-      clients.map(async (client) => {
-        while (Date.now() < exchangeEnd) {
-          const response = await fetch(tokenUrl, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: await proof(client, 'POST', tokenUrl, { nonce }) },
-            body: new URLSearchParams({
-              grant_type: 'refresh_token',
-              refresh_token: client.refreshToken,
-              client_id: 'gatehouse-extension',
-            }),
-          });
-          const body = (await response.json()) as { refresh_token?: string };
-          if (response.ok && body.refresh_token) {
-            client.refreshToken = body.refresh_token;
-            exchanges++;
-          } else failures++;
-        }
-      }),
-    );
+    const gatehouseRefresh = await refreshLoad(server.pid as number, tokenUrl, 'gatehouse-extension', clients, { nonce });
     report(
-      'exchange (refresh_token grant with DPoP: 1 MongoDB point read + 1 insert, lastSeen once a minute, 1 Redis round trip for the proof jti + 1 for revocation)',
-      `${Math.round(exchanges / SECONDS)}/s`,
-      `16 clients in sequence each, failures ${failures}`,
+      'exchange (refresh_token grant with DPoP: 1 MongoDB point read + 1 insert, lastSeen once a minute, 1 Redis round trip for revocation and the proof jti)',
+      `${Math.round(gatehouseRefresh.rate)}/s`,
+      `p50 ${gatehouseRefresh.p50} ms, p99 ${gatehouseRefresh.p99} ms, server CPU ${gatehouseRefresh.cpuMs.toFixed(2)} ms/request, 16 clients in sequence each, failures ${gatehouseRefresh.failures}`,
     );
+    rows.push({ path: 'refresh_token grant with DPoP and rotation', gatehouse: gatehouseRefresh });
 
+    // The reference: node-oidc-provider for the same grant, with its memory adapter and with a
+    // MongoDB adapter on the same FerretDB, driven by the same load generator.
+    for (const store of ['memory', 'mongo'] as const) {
+      const reference = await startReference(store, `${stack.mongoUrl}/benchref`, clients);
+      try {
+        const refClients = clients.map((client, i) => ({ ...client, refreshToken: reference.refreshTokens[i] as string }));
+        const measured = await refreshLoad(reference.pid, reference.tokenUrl, 'bench-device', refClients, {});
+        report(
+          `reference: node-oidc-provider 9 refresh_token grant with DPoP and rotation, ${store === 'memory' ? 'memory adapter' : 'MongoDB adapter on the same FerretDB'}`,
+          `${Math.round(measured.rate)}/s`,
+          `p50 ${measured.p50} ms, p99 ${measured.p99} ms, server CPU ${measured.cpuMs.toFixed(2)} ms/request, failures ${measured.failures}`,
+        );
+        references[store] = measured;
+      } finally {
+        reference.child.kill('SIGTERM');
+      }
+    }
+
+    const inserts = await insertRate(mongo.db);
+    report('store ceiling: single-document inserts (16 concurrent)', `${Math.round(inserts)}/s`);
+    insertCeiling = inserts;
     report('store ceiling: single-document updates (16 concurrent)', `${Math.round(await updateRate(mongo.db))}/s`);
     close();
     redis.disconnect();
@@ -237,10 +256,263 @@ async function main() {
   process.stdout.write(
     `| measurement | result | notes |\n|---|---|---|\n${results.map((r) => `| ${r.name} | ${r.value} | ${r.note} |`).join('\n')}\n`,
   );
+  process.stdout.write(`\n${comparisonTable(rows, references, insertCeiling)}\n`);
 }
 
-function load(url: string, options: Partial<autocannon.Options>): Promise<autocannon.Result> {
-  return autocannon({ url, connections: 32, duration: SECONDS, ...options } as autocannon.Options);
+/**
+ * Overload: find the peak of Bearer `GET /api/v1/me`, offer twice that rate with many
+ * connections while /healthz is polled, then measure p99 second by second until it is back to
+ * normal. Passes when every answer was 2xx, 429 or 503 (with Retry-After), /healthz kept
+ * answering, the server process is still alive and p99 recovered within 5 s.
+ */
+async function overload(origin: string, tokens: string[]): Promise<void> {
+  let next = 0;
+  const me = (options: Partial<autocannon.Options>) =>
+    autocannon({
+      url: `${origin}/api/v1/me`,
+      connections: 32,
+      duration: SECONDS,
+      requests: [
+        {
+          method: 'GET',
+          setupRequest: (request) => ({ ...request, headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }),
+        },
+      ],
+      ...options,
+    } as autocannon.Options);
+  const peak = await me({});
+  const normal = await me({ connections: 4, duration: 3, overallRate: Math.max(10, Math.round(peak.requests.average * 0.3)) });
+  report('overload: peak (Bearer GET /api/v1/me, 32 connections)', `${Math.round(peak.requests.average)}/s`, `p99 ${peak.latency.p99} ms`);
+  report('overload: normal p99 at 30 % of peak', `${normal.latency.p99} ms`);
+
+  const health: { ok: number; failed: number; worst: number } = { ok: 0, failed: 0, worst: 0 };
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      const started = performance.now();
+      const ok = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(5000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
+      health.worst = Math.max(health.worst, performance.now() - started);
+      if (ok) health.ok++;
+      else health.failed++;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  let retryAfterSeen = 0;
+  let without = 0;
+  const sampler = (async () => {
+    while (polling) {
+      const response = await fetch(`${origin}/api/v1/me`, { headers: { authorization: `Bearer ${tokens[0]}` } }).catch(() => null);
+      if (response?.status === 503) {
+        if (response.headers.get('retry-after')) retryAfterSeen++;
+        else without++;
+      }
+      await response?.arrayBuffer().catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  const rate = Math.round(peak.requests.average * 2);
+  const flood = await me({ connections: 512, overallRate: rate, timeout: 30 });
+  polling = false;
+  await Promise.all([poller, sampler]);
+  const codes = Object.entries(flood.statusCodeStats ?? {}).map(([code, { count }]) => `${code}: ${count}`);
+  const bad = Object.keys(flood.statusCodeStats ?? {}).filter((code) => !/^(2\d\d|429|503)$/.test(code));
+  report(
+    `overload: twice the peak offered (${rate}/s, 512 connections)`,
+    `${Math.round(flood.requests.average)}/s answered`,
+    `status codes ${codes.join(', ')}; other codes ${bad.length === 0 ? 'none' : bad.join(', ')}; socket errors ${flood.errors}, timeouts ${flood.timeouts}; 503 sampled with Retry-After ${retryAfterSeen}, without ${without}; /healthz ${health.ok} ok, ${health.failed} failed, slowest ${Math.round(health.worst)} ms`,
+  );
+  const alive = serverAlive();
+  let recoveredAfter = -1;
+  for (let second = 1; second <= 10; second++) {
+    const window = await me({ connections: 4, duration: 1, overallRate: Math.max(10, Math.round(peak.requests.average * 0.3)) });
+    if (window.latency.p99 <= Math.max(normal.latency.p99 * 1.5, normal.latency.p99 + 5)) {
+      recoveredAfter = second;
+      break;
+    }
+  }
+  report(
+    'overload: recovery',
+    recoveredAfter > 0 ? `normal p99 again within ${recoveredAfter} s` : 'not recovered within 10 s',
+    `server process ${alive ? 'alive' : 'DEAD'}`,
+  );
+  const passed = bad.length === 0 && without === 0 && health.failed === 0 && alive && recoveredAfter > 0 && recoveredAfter <= 5;
+  report('overload: verdict', passed ? 'PASS' : 'FAIL');
+  process.stdout.write(
+    `\n| measurement | result | notes |\n|---|---|---|\n${results.map((r) => `| ${r.name} | ${r.value} | ${r.note} |`).join('\n')}\n`,
+  );
+  if (!passed) process.exitCode = 1;
+}
+
+function serverAlive(): boolean {
+  try {
+    process.kill(serverPid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One measured path: rate, latency percentiles and the server's own CPU per request. */
+interface Measured {
+  rate: number;
+  p50: number;
+  p99: number;
+  cpuMs: number;
+  failures: number;
+}
+
+let serverPid = 0;
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** utime + stime of a process in milliseconds, from /proc/<pid>/stat (fields 14 and 15). */
+function cpuMillis(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces; count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+async function load(url: string, options: Partial<autocannon.Options>): Promise<autocannon.Result & { measured: Measured }> {
+  const cpuBefore = cpuMillis(serverPid);
+  const result = await autocannon({ url, connections: 32, duration: SECONDS, ...options } as autocannon.Options);
+  const cpu = cpuMillis(serverPid) - cpuBefore;
+  const total = result.requests.total || 1;
+  return Object.assign(result, {
+    measured: {
+      rate: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      cpuMs: cpu / total,
+      failures: result.non2xx + result.errors,
+    },
+  });
+}
+
+type RefreshClient = { privateKey: CryptoKey; jwk: import('jose').JWK; refreshToken: string };
+
+/**
+ * The load generator for the refresh_token grant: each client refreshes in sequence with a
+ * fresh DPoP proof signed per request (rotation makes every request depend on the last answer,
+ * so autocannon's fixed requests cannot drive it). The server's CPU comes from /proc.
+ */
+async function refreshLoad(
+  pid: number,
+  tokenUrl: string,
+  clientId: string,
+  clients: RefreshClient[],
+  { nonce }: { nonce?: string },
+): Promise<Measured> {
+  const latencies: number[] = [];
+  let failures = 0;
+  const cpuBefore = cpuMillis(pid);
+  const started = Date.now();
+  const end = started + SECONDS * 1000;
+  await Promise.all(
+    clients.map(async (client) => {
+      while (Date.now() < end) {
+        const dpop = await new SignJWT({
+          htm: 'POST',
+          htu: tokenUrl,
+          jti: randomBytes(16).toString('base64url'),
+          ...(nonce ? { nonce } : {}),
+        })
+          .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: client.jwk })
+          .setIssuedAt()
+          .sign(client.privateKey);
+        const sent = performance.now();
+        const response = await fetch(tokenUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', dpop },
+          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: client.refreshToken, client_id: clientId }),
+        });
+        const body = (await response.json()) as { refresh_token?: string };
+        latencies.push(performance.now() - sent);
+        if (response.ok && body.refresh_token) client.refreshToken = body.refresh_token;
+        else failures++;
+      }
+    }),
+  );
+  const elapsed = (Date.now() - started) / 1000;
+  const cpu = cpuMillis(pid) - cpuBefore;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
+  return { rate: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), cpuMs: cpu / (latencies.length || 1), failures };
+}
+
+/** Starts bench/reference/oidc-provider.mjs in its own process and waits for its seeded tokens. */
+async function startReference(
+  store: 'memory' | 'mongo',
+  mongoUrl: string,
+  clients: { jwk: import('jose').JWK }[],
+): Promise<{ child: ChildProcess; pid: number; tokenUrl: string; refreshTokens: string[] }> {
+  const port = await freePort();
+  const jkts = await Promise.all(clients.map((client) => calculateJwkThumbprint(client.jwk)));
+  const child = spawn(process.execPath, ['bench/reference/oidc-provider.mjs'], {
+    cwd: new URL('..', import.meta.url),
+    env: { ...process.env, PORT: String(port), STORE: store, MONGODB_URL: mongoUrl, SEED_JKTS: jkts.join(',') },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const ready = await new Promise<{ refreshTokens: string[] }>((resolve, reject) => {
+    let buffer = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const line = /READY (.*)\n/.exec(buffer);
+      if (line) resolve(JSON.parse(line[1] as string));
+    });
+    child.on('exit', (code) => reject(new Error(`reference exited with ${code}`)));
+    setTimeout(() => reject(new Error('reference did not start')), 60_000);
+  });
+  return { child, pid: child.pid as number, tokenUrl: `http://127.0.0.1:${port}/token`, refreshTokens: ready.refreshTokens };
+}
+
+async function insertRate(db: import('mongodb').Db): Promise<number> {
+  const collection = db.collection<{ _id: string; n: number }>('bench_inserts');
+  let done = 0;
+  const end = Date.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (Date.now() < end) {
+        await collection.insertOne({ _id: randomBytes(16).toString('base64url'), n: 0 });
+        done++;
+      }
+    }),
+  );
+  return done / SECONDS;
+}
+
+/** The issue's table: Gatehouse beside the reference in the same run, as ratios. */
+function comparisonTable(
+  measuredRows: { path: string; gatehouse: Measured }[],
+  refs: Partial<Record<'memory' | 'mongo', Measured>>,
+  inserts: number,
+): string {
+  const fmt = (m: Measured) => `${Math.round(m.rate)}/s, p50 ${m.p50} / p99 ${m.p99} ms, ${m.cpuMs.toFixed(2)} ms CPU`;
+  const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : '—');
+  const lines = ['| path | Gatehouse | reference | ratio (rate; CPU/request) |', '|---|---|---|---|'];
+  const healthz = measuredRows.find((r) => r.path.startsWith('GET /healthz'))?.gatehouse;
+  for (const { path, gatehouse } of measuredRows) {
+    if (path.startsWith('refresh_token')) {
+      for (const [store, ref] of Object.entries(refs)) {
+        if (!ref) continue;
+        lines.push(
+          `| ${path} | ${fmt(gatehouse)} | node-oidc-provider 9, ${store === 'memory' ? 'memory adapter' : 'MongoDB adapter, same FerretDB'}: ${fmt(ref)} | ${ratio(gatehouse.rate, ref.rate)}; ${ratio(gatehouse.cpuMs, ref.cpuMs)} |`,
+        );
+      }
+      lines.push(
+        `| ${path} | ${fmt(gatehouse)} | store insert ceiling, 16 clients: ${Math.round(inserts)}/s | ${ratio(gatehouse.rate, inserts)} |`,
+      );
+    } else if (path.startsWith('POST /oauth/introspect') && healthz) {
+      lines.push(
+        `| ${path} | ${fmt(gatehouse)} | GET /healthz, same middleware: ${fmt(healthz)} | ${ratio(gatehouse.rate, healthz.rate)}; ${ratio(gatehouse.cpuMs, healthz.cpuMs)} |`,
+      );
+    } else {
+      lines.push(`| ${path} | ${fmt(gatehouse)} | — | — |`);
+    }
+  }
+  return lines.join('\n');
 }
 
 async function updateRate(db: import('mongodb').Db): Promise<number> {

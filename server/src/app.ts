@@ -11,6 +11,7 @@ import {
   createLimiter,
   errorHandler,
   healthRoutes,
+  loadShed,
   methodGuard,
   openApiRoutes,
   rateLimit,
@@ -53,12 +54,13 @@ import {
   TokenIssuer,
   tokenRoutes,
 } from './tokens/index.js';
-import { UserStore } from './users/index.js';
+import { UserCache, UserStore, userChangeAnnouncer } from './users/index.js';
 import { renderErrorPage, webRoutes } from './web/index.js';
 
 /** The services behind the routes, exposed so tests and the CLI can reach them. */
 export interface Services {
   audit: AuditLog;
+  userCache: UserCache;
   admin: AdminService;
   keyring: Keyring;
   issuer: TokenIssuer;
@@ -102,7 +104,8 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
     config.redis.waitReplicas,
   );
   const authenticator = new Authenticator(issuer, revocation);
-  const users = new UserStore(deps.db);
+  const users = new UserStore(deps.db, userChangeAnnouncer(deps));
+  const userCache = new UserCache(deps.redis, invalidationChannel(config.REDIS_KEY_PREFIX), config.USER_CACHE_SECONDS * 1000, log);
   const sessions = new SessionService(deps, users, issuer, authenticator, revocation);
   const admin = new AdminService(deps, users, sessions, audit);
   const subscriber = listenForInvalidation(deps.redis, config.REDIS_KEY_PREFIX, log, () => keyring.reload());
@@ -134,6 +137,7 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
     local,
     resets,
     audit,
+    userCache,
     admin,
     deletion,
     keyring,
@@ -184,6 +188,7 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
   }
   app.use(errorHandler(renderErrorPage));
   app.use(publicMetrics(metrics, config.METRICS_TOKEN));
+  app.use(loadShed(config.MAX_IN_FLIGHT_REQUESTS));
   app.use(securityHeaders(config.publicUrl.protocol === 'https:'));
   app.use(methodGuard());
   app.use(corsFor(config.corsOrigins));
@@ -234,6 +239,7 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
     sessionRoutes({
       ...credentialDeps,
       users,
+      userCache,
       audit,
       revocation,
       bodyLimit: config.BODY_LIMIT_BYTES,
@@ -301,6 +307,7 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
     close() {
       keyring.close();
       subscriber.disconnect();
+      userCache.close();
     },
   };
 }

@@ -80,6 +80,7 @@ export const ERROR_CODES = {
     status: 503,
     message: 'The service is temporarily unavailable. Try again in a moment.',
   },
+  OVERLOADED: { status: 503, message: 'The server is busy. Try again in a moment.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

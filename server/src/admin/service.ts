@@ -81,6 +81,7 @@ export class AdminService {
     }
     const updated = await this.users.setRoles(targetId, [...roles].sort(), this.deps.clock.now(), [...granted].sort());
     if (!updated) throw new AppError('NOT_FOUND');
+    await this.users.onChange(targetId);
     await this.audit.record(
       {
         action: 'role.changed',

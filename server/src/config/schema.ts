@@ -81,6 +81,24 @@ export const envSchema = z.object({
     .describe(
       'Replaces the signing keyring with one static HS256 key (at least 32 bytes) and disables rotation; for tests and simple deployments. JWKS is then empty.',
     ),
+  MAX_IN_FLIGHT_REQUESTS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .default(256)
+    .describe(
+      'Requests one instance works on at once; beyond that it answers 503 with Retry-After at once instead of queueing (health checks are exempt; 0 disables).',
+    ),
+  USER_CACHE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .default(30)
+    .describe(
+      'How long each instance keeps a user record for `GET /api/v1/me` (dropped at once when any instance announces a change over Redis; 0 disables the cache).',
+    ),
   KEYRING_REFRESH_SECONDS: seconds(1, 3600)
     .default(5)
     .describe('How often each instance re-reads the signing keyring (a rotation is also announced at once over Redis).'),

@@ -6,6 +6,7 @@ export { describeDevice } from './device.js';
 export { errorHandler } from './error-handler.js';
 export { healthRoutes } from './health.js';
 export { htmlPage, sendHtml } from './html.js';
+export { loadShed } from './load-shed.js';
 export { methodGuard } from './method-guard.js';
 export { oauthErrors, rawHeaderValues } from './oauth.js';
 export { openApiRoutes, renderOpenApiFile } from './openapi.js';

@@ -6,7 +6,7 @@ import type { Deps, RequestMeta } from '../context.js';
 import { randomId, safeEqual, sha256 } from '../crypto/index.js';
 import { AppError } from '../errors/index.js';
 import type { SessionService } from '../sessions/index.js';
-import { resolveSignIn, type SignInResolution, type User, UserStore } from '../users/index.js';
+import { resolveSignIn, type SignInResolution, type User, UserStore, userChangeAnnouncer } from '../users/index.js';
 import { toProfile } from './profile.js';
 import type { ProviderRegistry } from './providers.js';
 import type { LoginStateStore } from './state-store.js';
@@ -40,7 +40,7 @@ export class SignInService {
     private readonly sessions: SessionService,
     private readonly audit: AuditLog,
   ) {
-    this.users = new UserStore(deps.db);
+    this.users = new UserStore(deps.db, userChangeAnnouncer(deps));
   }
 
   async start(providerId: string, returnTo: string | undefined, existingBinding: string | null): Promise<StartedSignIn> {

@@ -6,7 +6,7 @@ import { AppError } from '../errors/index.js';
 import { describeDevice } from '../http/index.js';
 import type { SessionService } from '../sessions/index.js';
 import { redisHealth } from '../store/index.js';
-import type { RevocationState, TokenIssuer } from '../tokens/index.js';
+import type { OnceKey, RevocationState, TokenIssuer } from '../tokens/index.js';
 import type { User, UserStore } from '../users/index.js';
 import type { OAuthClient, OAuthClients } from './clients.js';
 import { type CodeHasher, newSecret, newUserCode } from './codes.js';
@@ -245,7 +245,7 @@ export class PairingService {
    * then the token is rotated. Presenting a token that was already rotated is a replay: the
    * whole pairing is revoked (docs/security-tests.md P8).
    */
-  async refresh(input: { refreshToken: string; clientId: string; jkt: string }, meta: RequestMeta): Promise<TokenResponse> {
+  async refresh(input: { refreshToken: string; clientId: string; jkt: string; once?: OnceKey }, meta: RequestMeta): Promise<TokenResponse> {
     const client = this.clients.get(input.clientId);
     const hash = this.hasher.hash('refresh', input.refreshToken);
     const token = await this.store.refreshToken(hash);
@@ -261,6 +261,7 @@ export class PairingService {
         jti: `refresh:${token.sessionId}`,
         tokenVersion: token.tokenVersion,
         sid: token.sessionId,
+        once: input.once,
       });
     } catch (error) {
       if (error instanceof AppError && error.status === 401)

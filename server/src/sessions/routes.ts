@@ -15,12 +15,14 @@ import type { RequestMeta } from '../context.js';
 import { AppError } from '../errors/index.js';
 import { type AppContext, type AppState, clearHostCookie, requestMeta, route, SESSION_COOKIE, type Step } from '../http/index.js';
 import type { Principal, RevocationState } from '../tokens/index.js';
-import type { User, UserStore } from '../users/index.js';
+import type { User, UserCache, UserStore } from '../users/index.js';
 import { type CredentialDeps, requireCredential } from './authenticate.js';
 import { signOut } from './sign-out.js';
 
 export interface SessionRouteDeps extends CredentialDeps {
   users: UserStore;
+  /** Serves `GET /api/v1/me` without a MongoDB read (users/cache.ts). */
+  userCache?: UserCache;
   audit: AuditLog;
   revocation: RevocationState;
   bodyLimit: number;
@@ -38,6 +40,16 @@ export function sessionRoutes(deps: SessionRouteDeps) {
     await next();
   };
 
+  // The profile is read from this instance's user cache (cleared over the invalidation
+  // channel on every change); whether the credential is still good was just asked of Redis.
+  const loadCachedUser: Step = async (ctx, next) => {
+    const userId = principalOf(ctx).userId;
+    const user = deps.userCache ? await deps.userCache.get(userId, () => deps.users.findById(userId)) : await deps.users.findById(userId);
+    if (!user) throw new AppError('TOKEN_INVALID');
+    ctx.state.user = user;
+    await next();
+  };
+
   route(
     router,
     {
@@ -48,7 +60,7 @@ export function sessionRoutes(deps: SessionRouteDeps) {
       response: accountViewSchema,
     },
     requireCredential(deps, { scope: 'profile:read', cookie: true }),
-    loadUser,
+    loadCachedUser,
     ({ user }) => ({ id: user._id, name: user.name, email: user.email ?? null, roles: user.roles, status: user.status }),
   );
 

@@ -4,7 +4,7 @@ import type { Deps, RequestMeta } from '../context.js';
 import { IpCipher, randomId, safeEqual } from '../crypto/index.js';
 import { AppError, guardStore, isDuplicateKey } from '../errors/index.js';
 import { COLLECTIONS } from '../store/index.js';
-import { UserStore } from '../users/index.js';
+import { UserStore, userChangeAnnouncer } from '../users/index.js';
 
 /**
  * First run. Until an owner exists, the bootstrap password (FIRST_RUN_PASSWORD) lets one
@@ -19,7 +19,7 @@ export class SetupService {
     private readonly deps: Deps,
     private readonly audit: AuditLog,
   ) {
-    this.users = new UserStore(deps.db);
+    this.users = new UserStore(deps.db, userChangeAnnouncer(deps));
   }
 
   async isComplete(): Promise<boolean> {

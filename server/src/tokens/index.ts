@@ -6,5 +6,5 @@ export { TokenIssuer } from './jwt.js';
 export { KeyAdmin, type KeyRow } from './key-admin.js';
 export { KeyStore } from './key-store.js';
 export { Keyring } from './keyring.js';
-export { RevocationState, sweepDenylist } from './revocation.js';
+export { type OnceKey, RevocationState, sweepDenylist } from './revocation.js';
 export { tokenRoutes } from './routes.js';

@@ -50,7 +50,11 @@ export class UserStore {
   private readonly bans: Collection<{ _id: string; userId?: string; at?: Date }>;
   private readonly claims: Collection<{ _id: string; at: Date }>;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    /** Announces a changed user record to every instance's user cache (users/cache.ts). */
+    readonly onChange: (userId: string) => Promise<void> = async () => undefined,
+  ) {
     this.users = db.collection<User>(COLLECTIONS.users);
     this.identities = db.collection<Identity>(COLLECTIONS.identities);
     this.bans = db.collection(COLLECTIONS.bans);
@@ -99,6 +103,7 @@ export class UserStore {
         this.users.updateOne({ _id: userId }, { $set: { lastSignInAt: at, updatedAt: at, roles } }),
       ]),
     );
+    await this.onChange(userId);
   }
 
   /** Claims an account made by setup or invitation; only one sign-in can win it. */
@@ -106,13 +111,15 @@ export class UserStore {
     // The claim is a unique insert, not a guarded update: FerretDB lets several concurrent
     // guarded updates of one document succeed (see docs/architecture.md, "Atomicity").
     if (!(await insertUnique(() => this.claims.insertOne({ _id: `first-sign-in:${userId}`, at })))) return null;
-    return guardStore(() =>
+    const claimed = await guardStore(() =>
       this.users.findOneAndUpdate(
         { _id: userId },
         { $unset: { pendingFirstSignIn: '' }, $set: { updatedAt: at } },
         { returnDocument: 'after' },
       ),
     );
+    await this.onChange(userId);
+    return claimed;
   }
 
   /**
@@ -142,15 +149,17 @@ export class UserStore {
     );
   }
 
-  /** Sets the roles (and, when given, the roles granted by hand). */
-  setRoles(userId: string, roles: Role[], at: Date, grantedRoles?: Role[]): Promise<User | null> {
-    return guardStore(() =>
+  /** Sets the roles (and, when given, the roles granted by hand); every instance's cached copy goes. */
+  async setRoles(userId: string, roles: Role[], at: Date, grantedRoles?: Role[]): Promise<User | null> {
+    const user = await guardStore(() =>
       this.users.findOneAndUpdate(
         { _id: userId },
         { $set: { roles, ...(grantedRoles ? { grantedRoles } : {}), updatedAt: at } },
         { returnDocument: 'after' },
       ),
     );
+    await this.onChange(userId);
+    return user;
   }
 
   /** Users matching a filter built by the caller from parsed values, in id order, after `afterId`. */
@@ -184,6 +193,7 @@ export class UserStore {
   async deleteAccount(userId: string): Promise<void> {
     await guardStore(() => this.identities.deleteMany({ userId }));
     await guardStore(() => this.users.deleteOne({ _id: userId }));
+    await this.onChange(userId);
   }
 
   async hasOwner(): Promise<boolean> {

@@ -1,0 +1,43 @@
+// Issue 14: the short soak (3 minutes; `npm run soak` runs 30). Mixed load — sign-ins through
+// the development IdP, refreshes, API reads, revocations — against the real server process
+// (bench/soak.ts, run as `npm run soak` would): every request must succeed and, after warm-up,
+// the server's RSS must grow by less than 10 %. Only slopes and error counts are checked, never
+// speed, so a loaded machine only makes it slower.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const MINUTES = Number(process.env.SOAK_TEST_MINUTES ?? 3);
+const out = mkdtempSync(join(tmpdir(), 'gatehouse-soak-test-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+interface Summary {
+  samples: { rss: number; sockets: number }[];
+  requests: Record<string, number>;
+  errors: Record<string, number>;
+  rssGrowth: number;
+}
+
+describe('soak', () => {
+  it(
+    `${MINUTES} minutes of mixed load: no errors, RSS flat after warm-up, no piling connections`,
+    async () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=gatehouse-source', 'bench/soak.ts'], {
+        cwd: new URL('../..', import.meta.url),
+        env: { ...process.env, SOAK_MINUTES: String(MINUTES), SOAK_OUT: out },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      await new Promise((resolve) => child.once('exit', resolve));
+      const result = JSON.parse(readFileSync(join(out, 'soak.json'), 'utf8')) as Summary;
+      expect(result.errors).toEqual({});
+      for (const kind of ['read', 'refresh', 'revoke', 'sign-in']) expect(result.requests[kind] ?? 0, kind).toBeGreaterThan(0);
+      expect(result.samples.length).toBeGreaterThanOrEqual(Math.floor((MINUTES * 60) / 10) - 2);
+      expect(result.rssGrowth).toBeLessThan(0.1);
+      const sockets = result.samples.map((s) => s.sockets);
+      expect(Math.max(...sockets.slice(-3))).toBeLessThanOrEqual(Math.max(...sockets.slice(0, 3)) + 5);
+    },
+    (MINUTES + 4) * 60_000,
+  );
+});
