@@ -82,8 +82,23 @@ async function waitForHealth(backend, timeoutMs = 120_000) {
   throw new Error(`${localUrl}/healthz did not answer 200 within ${timeoutMs / 1000} s`);
 }
 
-function printReady(stack, backendEnv) {
+/** Whether first-run setup is still open: the setup page is gone (404) once an owner exists. */
+async function setupOpen() {
+  const page = await fetch(`${localUrl}/setup`, { signal: AbortSignal.timeout(5_000) }).catch(() => null);
+  return page?.status === 200;
+}
+
+function printReady(stack, backendEnv, firstRun) {
   const pw = backendEnv.FIRST_RUN_PASSWORD;
+  const setup = firstRun
+    ? [
+        `  First run     FIRST_RUN_PASSWORD=${pw}`,
+        `                open ${publicUrl}/setup, or:`,
+        `                curl -X POST ${publicUrl}/api/v1/setup \\`,
+        `                  -H 'Authorization: Bootstrap ${pw}' -H 'Content-Type: application/json' \\`,
+        `                  -d '{"email":"alice@example.com","name":"Alice Admin"}'`,
+      ].join('\n')
+    : '  Setup         done: an owner exists (delete .stack/ to start over)';
   console.log(`
   Backend       ${publicUrl}
   Dev IdP       ${stack.idpIssuer}  (client gatehouse-dev)
@@ -94,11 +109,7 @@ function printReady(stack, backendEnv) {
   Demo users    alice@example.com / alice-password   (group admins → Gatehouse admin)
                 bob@example.com   / bob-password     (group staff)
   Admin command npm run gatehouse -- users list   (reads this stack's settings from ${join(dataDir, 'dev-env.json')})
-  First run     FIRST_RUN_PASSWORD=${pw}
-                open ${publicUrl}/setup, or:
-                curl -X POST ${publicUrl}/api/v1/setup \\
-                  -H 'Authorization: Bootstrap ${pw}' -H 'Content-Type: application/json' \\
-                  -d '{"email":"alice@example.com","name":"Alice Admin"}'
+${setup}
 `);
   console.log(`Gatehouse ready: ${publicUrl}`);
 }
@@ -192,7 +203,7 @@ async function main() {
     say(err.message);
     return shutdown('backend not healthy', 1);
   }
-  printReady(stack, backendEnv);
+  printReady(stack, backendEnv, await setupOpen());
 }
 
 main().catch((err) => {

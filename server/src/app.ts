@@ -55,7 +55,7 @@ import {
   tokenRoutes,
 } from './tokens/index.js';
 import { UserCache, UserStore, userChangeAnnouncer } from './users/index.js';
-import { renderErrorPage, webRoutes } from './web/index.js';
+import { errorPageRenderer, webRoutes } from './web/index.js';
 
 /** The services behind the routes, exposed so tests and the CLI can reach them. */
 export interface Services {
@@ -186,7 +186,7 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
       await next();
     });
   }
-  app.use(errorHandler(renderErrorPage));
+  app.use(errorHandler(errorPageRenderer(config.SUPPORT_CONTACT)));
   app.use(publicMetrics(metrics, config.METRICS_TOKEN));
   app.use(loadShed(config.MAX_IN_FLIGHT_REQUESTS));
   app.use(securityHeaders(config.publicUrl.protocol === 'https:'));

@@ -79,6 +79,8 @@ describe('npm start with a PUBLIC_URL of its own', () => {
 
   it('prints the URL the backend uses, and sign-in through the dev IdP lands signed in there', async () => {
     expect(output).toContain(`Backend       ${publicUrl}`);
+    // No owner yet: the banner shows how to make one.
+    expect(output).toContain('First run     FIRST_RUN_PASSWORD=');
     const login = await fetch(`${publicUrl}/auth/dev/login`, { redirect: 'manual' });
     expect(login.status).toBe(302);
     const loginCookie = login.headers.getSetCookie().map((c) => c.split(';')[0]);

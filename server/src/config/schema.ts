@@ -36,6 +36,12 @@ export const envSchema = z.object({
   REDIS_TIMEOUT_MS: seconds(50, 10_000)
     .default(500)
     .describe('Redis command timeout in milliseconds; a slower answer counts as Redis being down.'),
+  SUPPORT_CONTACT: z
+    .string()
+    .trim()
+    .max(200)
+    .optional()
+    .describe('Whom a refused person should contact (an email address, a URL or a sentence), shown on refusal pages.'),
   METRICS_PORT: seconds(1, 65_535)
     .optional()
     .describe('A separate port that serves /metrics (Prometheus) for the scraper. Unset: no such listener.'),

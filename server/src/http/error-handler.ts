@@ -48,7 +48,7 @@ export function errorHandler(renderHtml: HtmlErrorRenderer): Step {
       if (error.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', '1');
       ctx.status = error.status;
       ctx.set('Cache-Control', 'no-store');
-      if (ctx.state.htmlErrors && ctx.accepts('html', 'json') === 'html') {
+      if ((ctx.state.htmlErrors || opensAsPage(ctx)) && ctx.accepts('html', 'json') === 'html') {
         ctx.type = 'html';
         ctx.body = renderHtml(ctx, error);
         return;
@@ -65,6 +65,17 @@ export function errorHandler(renderHtml: HtmlErrorRenderer): Step {
       };
     }
   };
+}
+
+/** API prefixes answer problem details whatever the Accept header says (docs/architecture.md "Routes"). */
+const API_PATHS = /^\/(api|oauth|\.well-known|ssf|metrics)(\/|$)/;
+
+/**
+ * A path no page route claimed, opened by a person's browser (it asks for text/html by name):
+ * the styled error page, not the raw problem document. API clients keep JSON.
+ */
+function opensAsPage(ctx: AppContext): boolean {
+  return ctx.method === 'GET' && !API_PATHS.test(ctx.path) && /\btext\/html\b/.test(ctx.get('accept'));
 }
 
 /** Koa and its middleware throw http-errors with a status; map those to our codes. */

@@ -14,9 +14,20 @@ const SIGN_IN_AGAIN: ErrorCode[] = [
   'TOKEN_INVALID',
 ];
 
-/** A failure a person sees: the safe message, what to do next, and the request id for support. */
-export function ErrorPage(props: { code: ErrorCode; requestId: string }) {
+/** Refusals a person cannot undo alone: the page says whom to ask (SUPPORT_CONTACT). */
+const ASK_SUPPORT: ErrorCode[] = [
+  'ACCOUNT_DISABLED',
+  'ACCOUNT_BANNED',
+  'SIGNUP_CLOSED',
+  'DOMAIN_NOT_ALLOWED',
+  'EMAIL_NOT_VERIFIED',
+  'FORBIDDEN',
+];
+
+/** A failure a person sees: the safe message, what to do next, whom to ask, and the request id for support. */
+export function ErrorPage(props: { code: ErrorCode; requestId: string; supportContact?: string | undefined }) {
   const { message } = ERROR_CODES[props.code];
+  const contact = props.supportContact && ASK_SUPPORT.includes(props.code) ? props.supportContact : null;
   return (
     <Layout title="Something stopped you">
       <section class="card narrow">
@@ -33,8 +44,20 @@ export function ErrorPage(props: { code: ErrorCode; requestId: string }) {
             <a href="/">Back to the start page</a>
           </p>
         )}
+        {contact ? (
+          <p>
+            If you think this is a mistake, contact <SupportContact contact={contact} /> and give them the reference below.
+          </p>
+        ) : null}
         <p class="muted small">Reference: {props.requestId}</p>
       </section>
     </Layout>
   );
+}
+
+/** An email address becomes a mail link, a web address a link, anything else stays text. */
+function SupportContact({ contact }: { contact: string }) {
+  if (/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(contact)) return <a href={`mailto:${contact}`}>{contact}</a>;
+  if (/^https:\/\/[^\s]+$/.test(contact)) return <a href={contact}>{contact}</a>;
+  return <>{contact}</>;
 }

@@ -17,8 +17,10 @@ import { SignInPage } from './sign-in-page.js';
 const STYLESHEET = readFileSync(new URL('./assets/app.css', import.meta.url), 'utf8');
 const ACCOUNT_SCRIPT = readFileSync(new URL('./assets/account.js', import.meta.url), 'utf8');
 
-export function renderErrorPage(ctx: AppContext, error: AppError): string {
-  return renderPage(<ErrorPage code={error.code} requestId={ctx.state.requestId} />);
+/** The error page renderer of the error handler, naming whom to contact when SUPPORT_CONTACT is set. */
+export function errorPageRenderer(supportContact: string | undefined) {
+  return (ctx: AppContext, error: AppError): string =>
+    renderPage(<ErrorPage code={error.code} requestId={ctx.state.requestId} supportContact={supportContact} />);
 }
 
 /** The sign-in and account pages. */
