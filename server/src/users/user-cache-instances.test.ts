@@ -3,9 +3,9 @@
 // is seen by B on its very next request, a disabled, banned or deleted principal is refused by
 // B even though B holds their record, and while B's subscription is down B trusts no cached copy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { User } from '../users/index.js';
 import { createTestApp, createUser, startBrowserSession, TEST_ORIGIN, type TestApp } from '../../test/harness.js';
 import { expectProblem } from '../../test/http-checks.js';
+import type { User } from './index.js';
 
 let a: TestApp;
 let b: TestApp;
