@@ -1,4 +1,4 @@
-// SECURITY.md A4 on two instances sharing MongoDB and Redis: a password change or an admin
+// docs/security-tests.md A4 on two instances sharing MongoDB and Redis: a password change or an admin
 // reset made through A kills every other session, API token and paired extension on B at the
 // next request. Also the reset link (own typ and audience, single use, bound to the token
 // version) and the CLI's set-password (stdin, never argv).

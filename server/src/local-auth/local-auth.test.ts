@@ -1,4 +1,4 @@
-// Local passwords and TOTP (issue 12 items 1 and 2): SECURITY.md A1, A2, A3, A5, A6.
+// Local passwords and TOTP (issue 12 items 1 and 2): docs/security-tests.md A1, A2, A3, A5, A6.
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, TEST_ORIGIN, type TestApp } from '../../test/harness.js';

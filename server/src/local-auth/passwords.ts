@@ -35,7 +35,7 @@ export function needsRehash(stored: string): boolean {
 
 /**
  * A hash of a random password, verified against when the email is unknown so that the answer
- * takes as long as for a wrong password (no user enumeration by timing, SECURITY.md A1).
+ * takes as long as for a wrong password (no user enumeration by timing, docs/security-tests.md A1).
  */
 let dummy: Promise<string> | undefined;
 export function dummyHash(): Promise<string> {
