@@ -10,6 +10,7 @@ if (file) {
   delay.enable();
   const timer = setInterval(
     () => {
+      globalThis.gc?.();
       const memory = process.memoryUsage();
       const resources = process.getActiveResourcesInfo();
       appendFileSync(

@@ -86,7 +86,9 @@ export async function soak(minutes = MINUTES): Promise<SoakResult> {
   };
   const server = spawn(
     process.execPath,
-    ['--import', 'tsx', '--import', './bench/soak-probe.mjs', '--conditions=gatehouse-source', 'server/src/main.ts'],
+    // --expose-gc: the probe collects garbage before each sample, so RSS shows what is kept, not
+    // what a collection has not reached yet.
+    ['--expose-gc', '--import', 'tsx', '--import', './bench/soak-probe.mjs', '--conditions=gatehouse-source', 'server/src/main.ts'],
     { cwd: new URL('..', import.meta.url), env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const requests: Record<string, number> = {};
