@@ -34,6 +34,8 @@ describe('H1 Redis Cluster', () => {
   });
 
   it('H1 sign-in state, revocation and the rate limiter work, every key of the deployment in one slot', async () => {
+    // The user cache subscribes to the invalidation channel through the Cluster too.
+    await waitUntil('the user cache subscribed', () => t.services.userCache.trusted, 10_000);
     const { good, revoked } = await tokens(t);
     expect((await me(t, good.token)).status).toBe(200);
     const refused = await me(t, revoked.token);

@@ -60,12 +60,21 @@ export function isCluster(redis: Redis): boolean {
   return (redis as unknown) instanceof Cluster;
 }
 
-/** A second connection for SUBSCRIBE (a subscribed connection can do nothing else). */
-export function duplicateForSubscribe(redis: Redis): Redis {
+/**
+ * A second connection for SUBSCRIBE (a subscribed connection can do nothing else), for one
+ * server, Sentinel or Cluster alike. `autoResubscribe: false` for a caller that subscribes again
+ * itself on every `ready` (and must know when it is not subscribed).
+ */
+export function duplicateForSubscribe(redis: Redis, options: { autoResubscribe?: boolean } = {}): Redis {
   if (isCluster(redis)) {
-    return (redis as unknown as Cluster).duplicate(undefined, { keyPrefix: '', enableOfflineQueue: true }) as unknown as Redis;
+    const cluster = redis as unknown as Cluster;
+    return cluster.duplicate(undefined, {
+      keyPrefix: '',
+      enableOfflineQueue: true,
+      redisOptions: { ...cluster.options.redisOptions, ...options },
+    }) as unknown as Redis;
   }
-  return redis.duplicate({ keyPrefix: '', enableOfflineQueue: true });
+  return redis.duplicate({ keyPrefix: '', enableOfflineQueue: true, ...options });
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Deps } from '../context.js';
 import type { Logger } from '../log/index.js';
+import { duplicateForSubscribe } from '../store/index.js';
 import { invalidationChannel } from '../tokens/index.js';
 import type { User } from './store.js';
 
@@ -35,7 +36,8 @@ export class UserCache {
       this.subscriber = null;
       return;
     }
-    const subscriber = redis.duplicate({ keyPrefix: '', enableOfflineQueue: true, autoResubscribe: false });
+    // The project's one way to open a subscriber: a Cluster duplicates differently from one server.
+    const subscriber = duplicateForSubscribe(redis, { autoResubscribe: false });
     this.subscriber = subscriber;
     subscriber.on('error', () => undefined);
     const distrust = () => {
