@@ -31,7 +31,7 @@ import {
   type Step,
   setHostCookie,
 } from '../http/index.js';
-import { type CredentialDeps, requireCredential } from '../sessions/index.js';
+import { type CredentialDeps, loadUser, requireCredential } from '../sessions/index.js';
 import type { UserStore } from '../users/index.js';
 import type { PasswordResets } from './reset.js';
 import { type LocalAuthService, PENDING_2FA_SECONDS } from './service.js';
@@ -241,16 +241,6 @@ export function localAuthRoutes(deps: LocalAuthRouteDeps) {
   );
 
   return router;
-}
-
-/** Puts the principal's user record on the request, for routes declared with `user: true`. */
-function loadUser(users: UserStore): Step {
-  return async (ctx, next) => {
-    const user = ctx.state.principal && (await users.findById(ctx.state.principal.userId));
-    if (!user) throw new AppError('UNAUTHENTICATED');
-    ctx.state.user = user;
-    await next();
-  };
 }
 
 /** A fresh sid per sign-in: whatever session this browser had is ended (C9). */

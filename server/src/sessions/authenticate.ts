@@ -11,7 +11,7 @@ import {
   setHostCookie,
 } from '../http/index.js';
 import { type Authenticator, type DpopVerifier, hasScope, type Principal } from '../tokens/index.js';
-import type { User } from '../users/index.js';
+import type { User, UserStore } from '../users/index.js';
 import type { SessionService } from './service.js';
 
 declare module '../http/state.js' {
@@ -144,4 +144,17 @@ function withChallenge(error: unknown): unknown {
     return new AppError(error.code, { cause: error.cause, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
   }
   return error;
+}
+
+/**
+ * Puts the principal's user record on the request, for routes declared with `user: true`. A
+ * credential whose account no longer exists is TOKEN_INVALID (docs/security-tests.md J13).
+ */
+export function loadUser(users: UserStore): Step {
+  return async (ctx, next) => {
+    const user = ctx.state.principal && (await users.findById(ctx.state.principal.userId));
+    if (!user) throw new AppError('TOKEN_INVALID');
+    ctx.state.user = user;
+    await next();
+  };
 }

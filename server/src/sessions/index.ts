@@ -1,5 +1,5 @@
 /** Session records of every kind (browser, API token, paired extension) and their lifecycle. */
-export { type CredentialDeps, optionalSession, requireCredential, requireSession } from './authenticate.js';
+export { type CredentialDeps, loadUser, optionalSession, requireCredential, requireSession } from './authenticate.js';
 export { sessionRoutes } from './routes.js';
 export { SessionService, type SessionTokenResult } from './service.js';
 export { signOut } from './sign-out.js';

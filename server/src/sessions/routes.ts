@@ -16,7 +16,7 @@ import { AppError } from '../errors/index.js';
 import { type AppContext, type AppState, clearHostCookie, requestMeta, route, SESSION_COOKIE, type Step } from '../http/index.js';
 import type { Principal, RevocationState } from '../tokens/index.js';
 import type { User, UserCache, UserStore } from '../users/index.js';
-import { type CredentialDeps, requireCredential } from './authenticate.js';
+import { type CredentialDeps, loadUser, requireCredential } from './authenticate.js';
 import { signOut } from './sign-out.js';
 
 export interface SessionRouteDeps extends CredentialDeps {
@@ -35,10 +35,7 @@ export function sessionRoutes(deps: SessionRouteDeps) {
   const router = new Router<AppState>();
   const read = requireCredential(deps, { scope: 'sessions:read', cookie: true });
   const revoke = requireCredential(deps, { scope: 'sessions:revoke', cookie: true });
-  const loadUser: Step = async (ctx, next) => {
-    ctx.state.user = await currentUser(deps.users, ctx);
-    await next();
-  };
+  const withUser = loadUser(deps.users);
 
   // The profile is read from this instance's user cache (cleared over the invalidation
   // channel on every change); whether the credential is still good was just asked of Redis.
@@ -75,7 +72,7 @@ export function sessionRoutes(deps: SessionRouteDeps) {
       response: activityListSchema,
     },
     requireCredential(deps, { scope: 'activity:read', cookie: true }),
-    loadUser,
+    withUser,
     async ({ user, query }, ctx) => {
       ctx.set('Cache-Control', 'no-store');
       return { activity: await deps.audit.recentFor(user, query.limit) };
@@ -93,7 +90,7 @@ export function sessionRoutes(deps: SessionRouteDeps) {
       response: sessionListSchema,
     },
     read,
-    loadUser,
+    withUser,
     async ({ user, principal, query }, ctx) => {
       ctx.set('Cache-Control', 'no-store');
       return deps.sessions.listForUser(user, principal.sessionId, query.limit, query.cursor);
@@ -150,7 +147,7 @@ export function sessionRoutes(deps: SessionRouteDeps) {
     },
     revoke,
     requireBrowserSession,
-    loadUser,
+    withUser,
     async ({ user, body: input }, ctx) => {
       if (input.expiresInDays > deps.apiTokenMaxDays) {
         throw new AppError('VALIDATION_FAILED', { issues: [{ path: 'expiresInDays', message: `At most ${deps.apiTokenMaxDays} days.` }] });
@@ -192,7 +189,7 @@ export function sessionRoutes(deps: SessionRouteDeps) {
       response: revokedCountSchema,
     },
     revoke,
-    loadUser,
+    withUser,
     async ({ user, params }, ctx) => ({ revoked: await deps.adminRevokeAll(user, params.id, requestMeta(ctx)) }),
   );
 
@@ -209,12 +206,6 @@ function principalOf(ctx: AppContext): Principal {
   const principal = ctx.state.principal;
   if (!principal) throw new AppError('UNAUTHENTICATED');
   return principal;
-}
-
-async function currentUser(users: UserStore, ctx: AppContext): Promise<User> {
-  const user = await users.findById(principalOf(ctx).userId);
-  if (!user) throw new AppError('TOKEN_INVALID');
-  return user;
 }
 
 function audit(
