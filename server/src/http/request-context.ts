@@ -1,5 +1,5 @@
 import type { RequestMeta } from '../context.js';
-import { randomId } from '../crypto/index.js';
+import { requestId } from '../crypto/index.js';
 import type { Logger } from '../log/index.js';
 import { clientAddress } from './client-ip.js';
 import type { AppContext, Step } from './state.js';
@@ -13,7 +13,7 @@ import type { AppContext, Step } from './state.js';
 export function requestContext(log: Logger, trustProxyHops: number): Step {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
-    ctx.state.requestId = randomId(12);
+    ctx.state.requestId = requestId();
     ctx.state.clientIp = clientAddress(ctx.req.socket.remoteAddress, ctx.get('x-forwarded-for'), trustProxyHops);
     ctx.state.log = log.child({ requestId: ctx.state.requestId });
     ctx.set('X-Request-Id', ctx.state.requestId);
