@@ -104,6 +104,7 @@ function printReady(stack, backendEnv, firstRun) {
   Dev IdP       ${stack.idpIssuer}  (client gatehouse-dev)
   MongoDB       ${backendEnv.MONGODB_URL}${env.MONGODB_URL ? '' : '  (FerretDB on PostgreSQL)'}
   Redis         ${backendEnv.REDIS_URL}
+  Mail (dev)    ${stack.mail ? `${stack.mail.webUrl}  (every message the backend sends, with its links)` : `${backendEnv.SMTP_URL} (SMTP_URL)`}
   Data          ${dataDir}${stack.postgresData ? `, PostgreSQL in ${stack.postgresData}` : ''}
                 (delete .stack/ to start over; logs in .stack/logs/)
   Demo users    alice@example.com / alice-password   (group admins → Gatehouse admin)
@@ -127,7 +128,11 @@ async function main() {
       postgres: port('POSTGRES_PORT', 5433),
       ferretdb: port('FERRETDB_PORT', 27018),
       idp: port('DEV_IDP_PORT', 3001),
+      smtp: port('DEV_SMTP_PORT', 2525),
+      mailWeb: port('DEV_MAIL_PORT', 8025),
     },
+    // Mail goes to a local catcher unless the environment names a real server (docs/mail.md).
+    mail: !env.SMTP_URL,
     idp: {
       keysDir: join(dataDir, 'dev-idp'), // tokens stay verifiable across restarts
       clients: [
@@ -163,6 +168,7 @@ async function main() {
     OIDC_DEV_SCOPES: 'openid email profile groups',
     OIDC_DEV_GROUPS_CLAIM: 'groups',
     OIDC_DEV_ADMIN_GROUPS: 'admins',
+    ...(stack.mail ? { SMTP_URL: stack.mail.smtpUrl } : {}),
     ...env,
   };
   writeCliSettings(backendEnv);

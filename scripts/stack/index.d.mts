@@ -1,14 +1,17 @@
 // Types for index.mjs (the local stack), for the TypeScript tests that import it.
 import type { ChildProcess } from 'node:child_process';
 import type { DevIdp, DevIdpOptions } from '../dev-idp/index.mjs';
+import type { MailCatcher } from '../mail-catcher/index.mjs';
 
 export interface StackOptions {
   /** Folder for data and logs (created if missing). */
   dataDir: string;
   /** Missing ports are picked free at random. */
-  ports?: { redis?: number; postgres?: number; ferretdb?: number; idp?: number };
+  ports?: { redis?: number; postgres?: number; ferretdb?: number; idp?: number; smtp?: number; mailWeb?: number };
   /** Start the dev IdP with these options (its port comes from `ports.idp`). */
   idp?: Omit<DevIdpOptions, 'port'>;
+  /** Start the development mail catcher (its ports come from `ports.smtp` and `ports.mailWeb`). */
+  mail?: boolean;
   /** true: data survives restarts; false: throw-away (faster, fallback folders removed on stop). */
   persistent?: boolean;
   /** Receives progress lines. */
@@ -21,6 +24,7 @@ export interface Stack {
   mongoUrl: string;
   idpIssuer: string | undefined;
   idp: DevIdp | undefined;
+  mail: MailCatcher | undefined;
   dataDir: string;
   /** The PostgreSQL cluster folder (may be a /var/tmp fallback), when this stack started one. */
   postgresData: string | undefined;

@@ -50,17 +50,18 @@ function startWatchdog() {
  * @param {{ redis?: number, postgres?: number, ferretdb?: number, idp?: number }} [options.ports]
  * @param {{ clients: object[], accounts?: object[], issuer?: string }} [options.idp]
  *   start the dev IdP (scripts/dev-idp) with these oidc-provider client metadata
+ * @param {boolean} [options.mail] start the development mail catcher (scripts/mail-catcher)
  * @param {boolean} [options.persistent] true: data survives restarts (Redis AOF, fsynced
  *   PostgreSQL); false: throw-away, faster, fallback folders removed on stop()
  * @param {(line: string) => void} [options.log] progress lines
  * @returns {Promise<{ redisUrl: string, mongoUrl: string, idpIssuer: string | undefined,
- *   idp: object | undefined, dataDir: string, postgresData: string | undefined,
+ *   idp: object | undefined, mail: object | undefined, dataDir: string, postgresData: string | undefined,
  *   track: (child: import('node:child_process').ChildProcess, signal?: NodeJS.Signals) => void,
  *   stop: () => Promise<void> }>}
  *   mongoUrl has no database path; postgresData is the cluster folder (it may be a
  *   /var/tmp fallback, see postgres.mjs); stop() is idempotent.
  */
-export async function startStack({ dataDir, ports = {}, idp, persistent = false, log = () => {} }) {
+export async function startStack({ dataDir, ports = {}, idp, mail = false, persistent = false, log = () => {} }) {
   const started = Date.now();
   dataDir = resolve(dataDir);
   const logsDir = join(dataDir, 'logs');
@@ -97,6 +98,8 @@ export async function startStack({ dataDir, ports = {}, idp, persistent = false,
       ['postgres', wantMongo],
       ['ferretdb', wantMongo],
       ['idp', !!idp],
+      ['smtp', mail],
+      ['mailWeb', mail],
     ]) {
       if (!wanted) continue;
       port[name] ??= await freePort();
@@ -124,7 +127,14 @@ export async function startStack({ dataDir, ports = {}, idp, persistent = false,
             .then((server) => ({ ...server, stop: server.close })),
         )
       : undefined;
-    const [r, m, i] = await settle([redis, mongo, devIdp]);
+    const catcher = mail
+      ? started$(
+          import('../mail-catcher/index.mjs')
+            .then(({ startMailCatcher }) => startMailCatcher({ smtpPort: port.smtp, webPort: port.mailWeb }))
+            .then((server) => ({ ...server, stop: server.close })),
+        )
+      : undefined;
+    const [r, m, i, c] = await settle([redis, mongo, devIdp, catcher]);
 
     log(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return {
@@ -132,6 +142,7 @@ export async function startStack({ dataDir, ports = {}, idp, persistent = false,
       mongoUrl: m?.url ?? process.env.MONGODB_URL,
       idpIssuer: i?.issuer,
       idp: i,
+      mail: c,
       dataDir,
       postgresData: m?.postgresData,
       // Lets the caller put its own child (e.g. the backend) under the same watchdog.

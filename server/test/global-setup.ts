@@ -20,6 +20,9 @@ export interface TestStack {
   dataDir: string;
   /** Where each test app leaves its audit-and-secrets report (see suite-audit.ts). */
   reportDir: string;
+  /** The mail catcher: `SMTP_URL` for a test app, and its page (`messages.json?to=`). */
+  smtpUrl: string;
+  mailUrl: string;
 }
 
 declare module 'vitest' {
@@ -55,6 +58,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
           },
         ],
       },
+      // The development mail catcher: tests that set SMTP_URL read what was sent from it (docs/mail.md).
+      mail: true,
       log: (line) => console.log(`[stack] ${line}`),
     });
   } catch (error) {
@@ -71,6 +76,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     redisPort: Number(new URL(stack.redisUrl).port || 6379),
     dataDir,
     reportDir: join(dataDir, 'reports'),
+    smtpUrl: stack.mail?.smtpUrl ?? '',
+    mailUrl: stack.mail?.webUrl ?? '',
   });
 
   return async () => {

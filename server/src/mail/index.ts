@@ -1,0 +1,3 @@
+/** Outgoing mail over SMTP (docs/mail.md). */
+export { Mailer } from './mailer.js';
+export { messages } from './messages.js';
