@@ -9,7 +9,7 @@ describe('the sweeper', () => {
   });
   afterAll(() => t.close());
 
-  it('drops expired denylist entries, and sessions, pairings and refresh tokens that ended over 30 days ago, nothing else', async () => {
+  it('drops expired denylist entries, and sessions, pairings, refresh tokens and invitations that ended over 30 days ago, nothing else', async () => {
     const now = t.clock.now().getTime();
     const day = 86_400_000;
     await t.db.collection<{ _id: string; expiresAt: Date }>('revoked_tokens').insertMany([
@@ -35,7 +35,16 @@ describe('the sweeper', () => {
       { _id: 'rt-rotated-but-session-live', sessionExpiresAt: new Date(now + day) },
     ]);
 
-    expect(await sweepExpired(t.db, t.clock)).toEqual({ tokens: 1, sessions: 1, pairings: 1 });
+    await t.db.collection<{ _id: string; expiresAt: Date; endedAt?: Date }>('invitations').insertMany([
+      { _id: 'invitation-expired-long-ago', expiresAt: new Date(now - 31 * day) },
+      { _id: 'invitation-accepted-long-ago', expiresAt: new Date(now + day), endedAt: new Date(now - 31 * day) },
+      { _id: 'invitation-open', expiresAt: new Date(now + day) },
+    ]);
+    await t.db.collection<{ _id: string }>('invitation_claims').insertOne({ _id: 'invitation-accepted-long-ago' });
+
+    expect(await sweepExpired(t.db, t.clock)).toEqual({ tokens: 1, sessions: 1, pairings: 1, invitations: 2 });
+    expect((await t.db.collection('invitations').find().toArray()).map((d) => d._id)).toEqual(['invitation-open']);
+    expect(await t.db.collection('invitation_claims').countDocuments()).toBe(0);
     expect((await t.db.collection('pairings').find().toArray()).map((d) => d._id)).toEqual(['pairing-pending']);
     // A rotated refresh token stays while its session lives: it is how a replay is recognised.
     expect((await t.db.collection('refresh_tokens').find().toArray()).map((d) => d._id)).toEqual(['rt-rotated-but-session-live']);

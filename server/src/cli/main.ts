@@ -8,6 +8,7 @@ import { createLogger } from '../log/index.js';
 import { connectMongo, createRedis, ensureIndexes, redisReady } from '../store/index.js';
 import { runAuditCommand } from './audit.js';
 import { runDoctor } from './doctor.js';
+import { runInvitationsCommand } from './invitations.js';
 import { runKeysCommand } from './keys.js';
 import { runUsersCommand } from './users.js';
 
@@ -26,6 +27,9 @@ const USAGE = `usage: gatehouse <command>
   users revoke-all <user>   sign the account out everywhere (every token dies)
   users set-password <user> set an owner's local password, read from stdin (never from the command line)
   users reset-password <user> remove the password, end every session, print a single-use reset link
+  invitations create <email> invite an address (mailed when SMTP_URL is set, else the link is printed)
+  invitations list          invitations, newest first, with their state
+  invitations revoke <id>   withdraw an invitation that has not been used
   audit seal                seal pending audit entries into the hash chain (servers do this every few seconds)
   audit verify              recompute the chain; exit 1 naming each modified, deleted, inserted or reordered entry
   audit export --since <ISO date> [--format jsonl|csv]
@@ -63,10 +67,10 @@ async function main(argv: string[]): Promise<number> {
     let code = 0;
     if (area === 'audit') ({ lines, code } = await runAuditCommand(deps, auditArgs ?? rest, (line) => process.stdout.write(`${line}\n`)));
     else if (area === 'keys') ({ lines } = await runKeysCommand(deps, audit, rest));
-    else if (area === 'users') {
+    else if (area === 'users' || area === 'invitations') {
       const app = await createApp(deps);
       try {
-        ({ lines } = await runUsersCommand(app.services, rest));
+        ({ lines } = await (area === 'users' ? runUsersCommand : runInvitationsCommand)(app.services, rest));
       } finally {
         app.close();
       }

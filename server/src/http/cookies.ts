@@ -4,6 +4,8 @@ import type { AppContext } from './state.js';
 export const SESSION_COOKIE = '__Host-gatehouse';
 /** Binds a started sign-in to the browser that started it (login CSRF, docs/security-tests.md O16). */
 export const LOGIN_COOKIE = '__Host-gatehouse-login';
+/** The invitation a browser follows (its link's token) until it signs in (docs/invitations.md). */
+export const INVITE_COOKIE = '__Host-gatehouse-invite';
 
 /**
  * Writes a `__Host-` cookie: Secure, HttpOnly, SameSite=Lax, Path=/, no Domain (docs/security-tests.md C8).

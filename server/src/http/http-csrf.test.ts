@@ -101,7 +101,7 @@ describe('C1–C5 origin checks on the sign-out form', () => {
     const { cookie, csrf } = await freshSession();
     const response = await logoutForm(cookie, { Referer: `${ORIGIN}/account?tab=sessions` }, `csrf=${csrf}`);
     expect(response.status).toBe(303);
-    expect(response.headers.location).toBe('/sign-in');
+    expect(response.headers.location).toBe('/sign-in?notice=signed-out');
     expect(await sessionAlive(t, cookie)).toBe(false);
   });
 

@@ -1,9 +1,10 @@
 /** Cross-cutting HTTP steps shared by every feature's routes. This library imports no feature. */
-export { clearHostCookie, LOGIN_COOKIE, readCookie, SESSION_COOKIE, setHostCookie } from './cookies.js';
+export { clearHostCookie, INVITE_COOKIE, LOGIN_COOKIE, readCookie, SESSION_COOKIE, setHostCookie } from './cookies.js';
 export { corsFor } from './cors.js';
 export { CsrfTokens } from './csrf.js';
 export { describeDevice } from './device.js';
 export { errorHandler } from './error-handler.js';
+export { backTo, readForm } from './forms.js';
 export { healthRoutes } from './health.js';
 export { htmlPage, sendHtml } from './html.js';
 export { loadShed } from './load-shed.js';

@@ -17,7 +17,7 @@ export type RouteAuth =
   | { kind: 'bootstrap' | 'client' | 'resource-server' | 'signed' };
 
 export interface RouteSpec {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'patch' | 'delete';
   /** Koa syntax (`/api/v1/me/sessions/:id`), relative to the router's prefix. */
   path: string;
   summary: string;

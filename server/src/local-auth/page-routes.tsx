@@ -1,28 +1,33 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
-import { passwordSignInSchema, safeReturnPath, totpStepSchema } from '@gatehouse/shared';
+import { invitationPasswordSchema, passwordResetSchema, passwordSignInSchema, safeReturnPath, totpStepSchema } from '@gatehouse/shared';
 import Router from '@koa/router';
 import type { z } from 'zod';
 import { randomId } from '../crypto/index.js';
 import { AppError } from '../errors/index.js';
 import {
-  type AppContext,
   type AppState,
+  backTo,
   clearHostCookie,
   htmlPage,
+  INVITE_COOKIE,
   LOGIN_COOKIE,
   parseBody,
   readCookie,
+  readForm,
   readParams,
   requestMeta,
   requireSameOrigin,
   SESSION_COOKIE,
   type Step,
+  sendHtml,
   setHostCookie,
 } from '../http/index.js';
+import type { InvitationService } from '../invitations/index.js';
 import type { SessionService } from '../sessions/index.js';
 import { renderPage } from '../web/index.js';
-import { RecoveryCodesPage, TotpPage } from './pages.js';
+import { RecoveryCodesPage, ResetPasswordPage, TotpPage } from './pages.js';
+import type { PasswordResets } from './reset.js';
 import { type LocalAuthService, PENDING_2FA_SECONDS } from './service.js';
 
 /** The pending 2FA entry's token, kept by the browser between the two steps (HttpOnly). */
@@ -35,6 +40,8 @@ const codeFormSchema = totpStepSchema.pick({ code: true });
  */
 export function localAuthPageRoutes(deps: {
   local: LocalAuthService;
+  resets: PasswordResets;
+  invitations: InvitationService;
   sessions: SessionService;
   publicOrigin: string;
   bodyLimit: number;
@@ -112,21 +119,49 @@ export function localAuthPageRoutes(deps: {
     }
   });
 
-  return router;
-}
-
-async function readForm<S extends z.ZodType>(ctx: AppContext, schema: S, limit: number): Promise<z.output<S>> {
-  let parsed: unknown;
-  await parseBody(schema, { kinds: ['form'], limit })(ctx, async () => {
-    parsed = ctx.state.body;
+  router.get('/reset-password', enabled, htmlPage, (ctx) => {
+    sendHtml(ctx, renderPage(<ResetPasswordPage errorCode={readParams(ctx.querystring).error ?? null} />));
   });
-  return parsed as z.output<S>;
-}
 
-/** A 4xx goes back to the form with its code as a banner; anything else is a real failure. */
-function backTo(ctx: AppContext, path: string, error: unknown): void {
-  if (!(error instanceof AppError) || error.status >= 500 || error.status === 429 || error.status === 413 || error.status === 415)
-    throw error;
-  ctx.status = 303;
-  ctx.redirect(`${path}?error=${error.code}`);
+  router.post('/reset-password', enabled, ...steps, async (ctx) => {
+    let token = '';
+    try {
+      const input = await readForm(ctx, passwordResetSchema, deps.bodyLimit);
+      token = input.token;
+      await deps.resets.complete(input.token, input.password, requestMeta(ctx));
+      ctx.status = 303;
+      ctx.redirect('/sign-in?notice=password-set');
+    } catch (error) {
+      if (!(error instanceof AppError) || error.status >= 500 || error.status === 429) throw error;
+      // A refused password keeps the token in the form; a dead link does not.
+      const keep = error.code === 'PASSWORD_REJECTED' ? token : '';
+      sendHtml(ctx, renderPage(<ResetPasswordPage errorCode={error.code} token={keep} />), error.status);
+    }
+  });
+
+  // An invitation accepted with a password (LOCAL_LOGIN=all): the token comes from the cookie
+  // /invite set, never from the form.
+  router.post('/invite/password', enabled, ...steps, async (ctx) => {
+    const token = readCookie(ctx, INVITE_COOKIE);
+    try {
+      const input = await readForm(ctx, invitationPasswordSchema.omit({ token: true }), deps.bodyLimit);
+      const meta = requestMeta(ctx);
+      const invitation = await deps.invitations.open(token ?? '', meta);
+      const session = await deps.local.createInvited(
+        { email: invitation.email, claim: (userId) => deps.invitations.accept(invitation, userId, meta) },
+        input.name,
+        input.password,
+        meta,
+      );
+      clearHostCookie(ctx, INVITE_COOKIE);
+      setHostCookie(ctx, SESSION_COOKIE, session.token, session.maxAgeSeconds);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.status = 303;
+      ctx.redirect('/account');
+    } catch (error) {
+      backTo(ctx, error instanceof AppError && error.code === 'INVITATION_INVALID' ? '/invite' : '/invite/accept', error);
+    }
+  });
+
+  return router;
 }

@@ -87,3 +87,29 @@ export function PasswordForm({ returnTo }: { returnTo: string | null }) {
     </form>
   );
 }
+
+/**
+ * The page a password reset link opens (docs/local-accounts.md). /assets/link.js moves the
+ * fragment's token into the form; after a refused password the server renders the page again
+ * with the token kept in the form, so the link need not be opened twice.
+ */
+export function ResetPasswordPage(props: { errorCode: string | null; token?: string }) {
+  return (
+    <Layout title="Set a new password" script="/assets/link.js">
+      <section class="card narrow">
+        <h1>Set a new password</h1>
+        <ErrorBanner code={props.errorCode} />
+        <form method="post" action="/reset-password" data-link-form="wait">
+          <input type="hidden" name="token" value={props.token ?? ''} />
+          <label>
+            New password
+            <input type="password" name="password" autocomplete="new-password" required maxlength={1024} />
+          </label>
+          <button class="button primary" type="submit">
+            Set password
+          </button>
+        </form>
+      </section>
+    </Layout>
+  );
+}

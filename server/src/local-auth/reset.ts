@@ -13,12 +13,12 @@ import type { LocalAuthService } from './service.js';
 export const RESET_LINK_SECONDS = 3600;
 
 /**
- * Where a reset link goes. Until mail is wired (the SMTP mailer of the invitations work), there
- * is no sender and the link is handed to the admin who asked for it, to pass on by hand.
+ * Where a reset link goes: the mailer (docs/mail.md). When it could not send (no SMTP_URL, or
+ * the server refused), the link is handed to the admin who asked for it, to pass on by hand.
  */
 export interface ResetLinkSender {
   /** True when the link went out; false to have it shown to the admin instead. */
-  sendResetLink(email: string, url: string): Promise<boolean>;
+  sendResetLink(email: string, url: string, expiresAt: Date): Promise<boolean>;
 }
 
 /**
@@ -61,7 +61,8 @@ export class PasswordResets {
       ttlSeconds: RESET_LINK_SECONDS,
     });
     const url = `${this.deps.config.publicOrigin}/reset-password#${token}`;
-    const sent = this.sender ? await this.sender.sendResetLink(target.email, url).catch(() => false) : false;
+    const expiresAt = new Date(claims.exp * 1000);
+    const sent = this.sender ? await this.sender.sendResetLink(target.email, url, expiresAt).catch(() => false) : false;
     await this.audit.record(
       {
         action: 'password.reset',
@@ -73,7 +74,7 @@ export class PasswordResets {
       },
       meta,
     );
-    return { url, sent, expiresAt: new Date(claims.exp * 1000).toISOString() };
+    return { url, sent, expiresAt: expiresAt.toISOString() };
   }
 
   /** Sets the new password from a reset link, once; bumps the token version again. */

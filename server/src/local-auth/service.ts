@@ -3,7 +3,7 @@ import type { Collection } from 'mongodb';
 import QRCode from 'qrcode';
 import type { AuditLog } from '../audit/index.js';
 import type { Deps, RequestMeta } from '../context.js';
-import { randomId, safeEqual, sha256 } from '../crypto/index.js';
+import { IpCipher, randomId, safeEqual, sha256 } from '../crypto/index.js';
 import { AppError, guardStore, insertUnique } from '../errors/index.js';
 import type { SessionService, SessionTokenResult } from '../sessions/index.js';
 import { COLLECTIONS } from '../store/index.js';
@@ -402,6 +402,50 @@ export class LocalAuthService {
       meta,
     );
     return this.sessions.createBrowserSession(fresh, meta, { providerId: 'local', upstreamSid: null });
+  }
+
+  /**
+   * A local account made from an invitation where LOCAL_LOGIN=all (docs/invitations.md): the
+   * invited address, the chosen name and password. The slow hash comes before `claim` uses the
+   * invitation up, so a refused password leaves the invitation open.
+   */
+  async createInvited(
+    invitation: { email: string; claim: (userId: string) => Promise<boolean> },
+    name: string,
+    password: string,
+    meta: RequestMeta,
+  ): Promise<SessionTokenResult> {
+    const now = this.deps.clock.now();
+    const user: User = {
+      _id: randomId(),
+      email: invitation.email,
+      name,
+      status: 'active',
+      roles: ['user'],
+      tokenVersion: 0,
+      keySalt: IpCipher.newUserSalt(),
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (!this.allowed(user)) throw new AppError('LOCAL_LOGIN_DISABLED');
+    this.assertAcceptable(password);
+    if (await this.users.findByEmail(invitation.email)) throw new AppError('EMAIL_TAKEN');
+    const passwordHash = await hashPassword(password);
+    if (!(await invitation.claim(user._id))) throw new AppError('INVITATION_INVALID');
+    if (!(await this.users.insertUser(user))) throw new AppError('EMAIL_TAKEN');
+    await guardStore(() => this.credentials.insertOne({ _id: user._id, passwordHash, updatedAt: now }));
+    await this.audit.record(
+      {
+        action: 'user.created',
+        outcome: 'success',
+        actor: `user:${user._id}`,
+        target: `user:${user._id}`,
+        details: { provider: 'local', reason: 'invitation' },
+        ipOwner: { userId: user._id, keySalt: user.keySalt },
+      },
+      meta,
+    );
+    return this.openSession(user, meta, 'password');
   }
 
   /** Stores a new hash (policy already checked by the caller). */

@@ -9,6 +9,7 @@ import {
   type CsrfTokens,
   clearHostCookie,
   htmlPage,
+  INVITE_COOKIE,
   LOGIN_COOKIE,
   parseBody,
   readCookie,
@@ -62,7 +63,13 @@ export function oidcRoutes(deps: OidcRouteDeps) {
     htmlPage,
     deps.signInLimit,
     async ({ params, query }, ctx) => {
-      const started = await deps.signIn.start(params.provider, query.return_to, readCookie(ctx, LOGIN_COOKIE));
+      const started = await deps.signIn.start(
+        params.provider,
+        query.return_to,
+        readCookie(ctx, LOGIN_COOKIE),
+        requestMeta(ctx),
+        readCookie(ctx, INVITE_COOKIE),
+      );
       setHostCookie(ctx, LOGIN_COOKIE, started.browserBinding, deps.stateTtlSeconds);
       ctx.set('Cache-Control', 'no-store');
       ctx.redirect(started.authorizationUrl);
@@ -90,6 +97,7 @@ export function oidcRoutes(deps: OidcRouteDeps) {
       );
     }
     clearHostCookie(ctx, LOGIN_COOKIE);
+    if (readCookie(ctx, INVITE_COOKIE)) clearHostCookie(ctx, INVITE_COOKIE);
     setHostCookie(ctx, SESSION_COOKIE, result.token, result.maxAgeSeconds);
     ctx.set('Cache-Control', 'no-store');
     ctx.redirect(result.returnTo);
@@ -111,7 +119,7 @@ export function oidcRoutes(deps: OidcRouteDeps) {
       await signOut(deps, principal, requestMeta(ctx));
       clearHostCookie(ctx, SESSION_COOKIE);
       ctx.status = 303;
-      ctx.redirect('/sign-in');
+      ctx.redirect('/sign-in?notice=signed-out');
     },
   );
 

@@ -70,7 +70,8 @@ describe('SSO sign-in through the development IdP', () => {
       .type('form')
       .send({ csrf });
     expect(out.status).toBe(303);
-    expect(out.headers.location).toBe('/sign-in');
+    expect(out.headers.location).toBe('/sign-in?notice=signed-out');
+    expect((await t.http.get('/sign-in?notice=signed-out')).text).toContain('You are signed out.');
     const after = await t.http.get('/account').set('Cookie', sessionCookie);
     expect(after.status).toBe(302);
     expect(after.headers.location).toBe('/sign-in?return_to=%2Faccount');

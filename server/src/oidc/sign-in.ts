@@ -16,6 +16,21 @@ export interface StartedSignIn {
   browserBinding: string;
 }
 
+/**
+ * What sign-in needs of invitations (invitations/service.ts, docs/invitations.md), named here so
+ * that this folder does not depend on that one: open a link's token, find a started sign-in's
+ * invitation again, and use it up for a new account.
+ */
+export interface InvitationGate {
+  open(token: string, meta: RequestMeta): Promise<{ _id: string }>;
+  pending(id: string, meta: RequestMeta): Promise<OpenInvitation>;
+  accept(invitation: OpenInvitation, userId: string, meta: RequestMeta): Promise<boolean>;
+}
+interface OpenInvitation {
+  _id: string;
+  email: string;
+}
+
 export interface CallbackInput {
   providerId: string;
   query: Record<string, string>;
@@ -39,12 +54,31 @@ export class SignInService {
     private readonly states: LoginStateStore,
     private readonly sessions: SessionService,
     private readonly audit: AuditLog,
+    private readonly invitations: InvitationGate,
   ) {
     this.users = new UserStore(deps.db, userChangeAnnouncer(deps));
   }
 
-  async start(providerId: string, returnTo: string | undefined, existingBinding: string | null): Promise<StartedSignIn> {
+  /**
+   * `invitationToken`: the invitation link this browser followed (its cookie); a sign-in that
+   * starts with one may create an account even where signup is closed (docs/invitations.md).
+   */
+  async start(
+    providerId: string,
+    returnTo: string | undefined,
+    existingBinding: string | null,
+    meta: RequestMeta,
+    invitationToken: string | null = null,
+  ): Promise<StartedSignIn> {
     const provider = this.providers.get(providerId);
+    // An invitation that no longer holds (used, withdrawn, expired) is left out, and audited by
+    // open(): the sign-in goes on as if there were none.
+    const invitation = invitationToken
+      ? await this.invitations.open(invitationToken, meta).catch((error: unknown) => {
+          if (error instanceof AppError && error.code === 'INVITATION_INVALID') return null;
+          throw error;
+        })
+      : null;
     const configuration = await this.providers.configuration(provider);
     const codeVerifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
@@ -58,6 +92,7 @@ export class SignInService {
       returnTo: safeReturnPath(returnTo) ?? null,
       browserBinding: sha256(browserBinding),
       createdAt: this.deps.clock.now().getTime(),
+      invitationId: invitation?._id ?? null,
     });
     const url = client.buildAuthorizationUrl(configuration, {
       redirect_uri: this.redirectUri(provider),
@@ -133,9 +168,13 @@ export class SignInService {
     let user: User;
     let resolution: SignInResolution;
     try {
+      const invitation = saved.invitationId ? await this.invitations.pending(saved.invitationId, meta) : null;
       resolution = await resolveSignIn(this.users, provider, profile, {
         signupDisabled: this.deps.config.DISABLE_SIGNUP,
         clock: this.deps.clock,
+        ...(invitation
+          ? { invitation: { email: invitation.email, claim: (userId) => this.invitations.accept(invitation, userId, meta) } }
+          : {}),
       });
       user = resolution.user;
     } catch (error) {

@@ -13,6 +13,8 @@ const loginStateSchema = z.strictObject({
   returnTo: z.string().nullable(),
   browserBinding: z.string(),
   createdAt: z.number().int(),
+  /** The invitation this sign-in follows (docs/invitations.md), if any. */
+  invitationId: z.string().nullable().default(null),
 });
 export type LoginState = z.infer<typeof loginStateSchema>;
 

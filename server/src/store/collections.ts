@@ -15,6 +15,9 @@ export const COLLECTIONS = {
   refreshTokens: 'refresh_tokens',
   /** Password hashes, sealed TOTP secrets and hashed recovery codes (local-auth only). */
   credentials: 'credentials',
+  /** Invitations and their single-use claims (invitations only). */
+  invitations: 'invitations',
+  invitationClaims: 'invitation_claims',
 } as const;
 
 /**
@@ -39,6 +42,8 @@ export async function ensureIndexes(db: Db): Promise<void> {
     // Rotation claims its parent: a second child of one refresh token cannot be inserted.
     db.collection(COLLECTIONS.refreshTokens).createIndex({ parent: 1 }, { unique: true, sparse: true, name: 'parent_unique' }),
     db.collection(COLLECTIONS.refreshTokens).createIndex({ sessionId: 1 }, { name: 'session' }),
+    db.collection(COLLECTIONS.invitations).createIndex({ email: 1, status: 1 }, { name: 'email_status' }),
+    db.collection(COLLECTIONS.invitations).createIndex({ createdAt: -1 }, { name: 'created' }),
   ]);
   // A TTL index only where the server supports it (FerretDB v1 does not: then a plain index
   // for the sweeper). Expiry checks on every read do the job either way.

@@ -9,5 +9,6 @@ export function longestTokenLifetimeMs(config: Config): number {
     config.SESSION_ABSOLUTE_HOURS * 3_600_000,
     config.API_TOKEN_MAX_DAYS * 86_400_000,
     config.ACCESS_TOKEN_TTL_SECONDS * 1000,
+    config.INVITATION_TTL_HOURS * 3_600_000,
   );
 }

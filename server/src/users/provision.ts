@@ -36,7 +36,15 @@ export async function resolveSignIn(
   store: UserStore,
   provider: ProviderConfig,
   profile: UpstreamProfile,
-  options: { signupDisabled: boolean; clock: Clock },
+  options: {
+    signupDisabled: boolean;
+    clock: Clock;
+    /**
+     * The invitation this sign-in follows: a new account may be made whatever the signup and
+     * domain rules, with the invited address, once `claim` (which uses the invitation up) agrees.
+     */
+    invitation?: { email: string; claim: (userId: string) => Promise<boolean> };
+  },
 ): Promise<SignInResolution> {
   const now = options.clock.now();
   const existing = await store.findIdentity(profile.iss, profile.sub);
@@ -59,16 +67,24 @@ export async function resolveSignIn(
     if (claimed) return attachIdentity(store, claimed, provider, profile, now, false);
   }
 
-  if (options.signupDisabled) throw new AppError('SIGNUP_CLOSED');
-  if (provider.allowedDomains.length > 0) {
-    const domain = profile.email && profile.emailVerified ? emailDomain(profile.email) : null;
-    if (!domain || !provider.allowedDomains.includes(domain)) throw new AppError('DOMAIN_NOT_ALLOWED');
+  const userId = randomId();
+  let email = profile.email && profile.emailVerified ? profile.email : undefined;
+  if (options.invitation) {
+    if (await store.isBanned(options.invitation.email)) throw new AppError('ACCOUNT_BANNED');
+    if (!(await options.invitation.claim(userId))) throw new AppError('INVITATION_INVALID');
+    // The link reached that mailbox: the invited address is the account's.
+    email = options.invitation.email;
+  } else {
+    if (options.signupDisabled) throw new AppError('SIGNUP_CLOSED');
+    if (provider.allowedDomains.length > 0) {
+      const domain = profile.email && profile.emailVerified ? emailDomain(profile.email) : null;
+      if (!domain || !provider.allowedDomains.includes(domain)) throw new AppError('DOMAIN_NOT_ALLOWED');
+    }
   }
 
-  // The email goes on the account only if verified and no other account holds it.
-  const email = profile.email && profile.emailVerified ? profile.email : undefined;
+  // The email goes on the account only if verified (or invited) and no other account holds it.
   const user: User = {
-    _id: randomId(),
+    _id: userId,
     ...(email && !(await store.findByEmail(email)) ? { email } : {}),
     name: profile.name ?? profile.email ?? 'New user',
     status: 'active',

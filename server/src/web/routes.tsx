@@ -16,6 +16,7 @@ import { SignInPage } from './sign-in-page.js';
 
 const STYLESHEET = readFileSync(new URL('./assets/app.css', import.meta.url), 'utf8');
 const ACCOUNT_SCRIPT = readFileSync(new URL('./assets/account.js', import.meta.url), 'utf8');
+const LINK_SCRIPT = readFileSync(new URL('./assets/link.js', import.meta.url), 'utf8');
 
 /** The error page renderer of the error handler, naming whom to contact when SUPPORT_CONTACT is set. */
 export function errorPageRenderer(supportContact: string | undefined) {
@@ -41,11 +42,16 @@ export function webRoutes(deps: {
     ctx.body = STYLESHEET;
   });
 
-  router.get('/assets/account.js', (ctx) => {
-    ctx.type = 'application/javascript';
-    ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = ACCOUNT_SCRIPT;
-  });
+  for (const [path, script] of [
+    ['/assets/account.js', ACCOUNT_SCRIPT],
+    ['/assets/link.js', LINK_SCRIPT],
+  ] as const) {
+    router.get(path, (ctx) => {
+      ctx.type = 'application/javascript';
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.body = script;
+    });
+  }
 
   router.get('/', htmlPage, optionalSession(deps.sessions), (ctx) => {
     ctx.redirect(ctx.state.principal ? '/account' : '/sign-in');
@@ -61,6 +67,7 @@ export function webRoutes(deps: {
           providers={providers}
           returnTo={safeReturnPath(params.return_to)}
           errorCode={params.error ?? null}
+          notice={params.notice ?? null}
           passwordForm={deps.passwordForm ? deps.passwordForm(safeReturnPath(params.return_to) ?? null) : null}
         />,
       ),
@@ -83,7 +90,14 @@ export function webRoutes(deps: {
       ctx,
       renderPage(
         <AccountPage
-          user={{ name: user.name, email: user.email ?? null, roles: user.roles }}
+          user={{
+            name: user.name,
+            email: user.email ?? null,
+            roles: user.roles,
+            pendingEmail: user.pendingEmail && user.pendingEmail.expiresAt > new Date() ? user.pendingEmail.email : undefined,
+          }}
+          emailEditable={identities.length === 0}
+          notice={readParams(ctx.querystring).notice ?? null}
           identity={used ? { provider: provider?.name ?? used.providerId, email: used.email } : null}
           sessions={sessions}
           csrfToken={deps.csrf.forSession(principal.sessionId ?? '')}

@@ -3,10 +3,11 @@
 import type { ComponentChildren } from 'preact';
 import { Banner, Layout } from '../../web/index.js';
 
-export type Section = 'users' | 'audit' | 'keys';
+export type Section = 'users' | 'invitations' | 'audit' | 'keys';
 
 const SECTIONS: { id: Section; href: string; label: string }[] = [
   { id: 'users', href: '/admin', label: 'Users' },
+  { id: 'invitations', href: '/admin/invitations', label: 'Invitations' },
   { id: 'audit', href: '/admin/audit', label: 'Audit trail' },
   { id: 'keys', href: '/admin/keys', label: 'Signing keys' },
 ];

@@ -20,6 +20,7 @@ import {
   type Step,
   sendHtml,
 } from '../../http/index.js';
+import type { InvitationService } from '../../invitations/index.js';
 import { optionalSession, requireSession, type SessionService } from '../../sessions/index.js';
 import { KeyAdmin, type Keyring } from '../../tokens/index.js';
 import type { User, UserStore } from '../../users/index.js';
@@ -28,12 +29,16 @@ import type { Actor, AdminService } from '../service.js';
 import { ACTION_TEXT, explainRefusal, offeredActions, statusChangeOf } from './actions.js';
 import { type AuditFilterText, AuditPage } from './audit-page.js';
 import { ConfirmPage, type Notice } from './frame.js';
+import { InvitationsPage, type UnsentLink } from './invitations-page.js';
 import { KeysPage } from './keys-page.js';
 import {
   consoleActionBodySchema,
   consoleActionQuerySchema,
   consoleAuditQuerySchema,
+  consoleCsrfBodySchema,
   consoleExportQuerySchema,
+  consoleInvitationsQuerySchema,
+  consoleInviteBodySchema,
   consoleKeyActionBodySchema,
   consoleKeyActionQuerySchema,
   consoleKeysPageQuerySchema,
@@ -52,6 +57,7 @@ export interface ConsoleDeps {
   csrf: CsrfTokens;
   audit: AuditLog;
   keyring: Keyring;
+  invitations: InvitationService;
   publicOrigin: string;
   bodyLimit: number;
 }
@@ -305,6 +311,66 @@ export function adminConsoleRoutes(deps: ConsoleDeps) {
     },
   );
 
+  route(
+    router,
+    { method: 'get', path: '/admin/invitations', summary: 'Admin console page.', hidden: true, query: consoleInvitationsQuerySchema },
+    ...adminPage,
+    async ({ query: { done } }, ctx) => {
+      const notice: Notice | null = done ? { kind: 'info', text: INVITATION_DONE[done] } : null;
+      sendHtml(ctx, await renderInvitationsPage(ctx, notice, null));
+    },
+  );
+
+  route(
+    router,
+    { method: 'post', path: '/admin/invitations', summary: 'Admin console form.', hidden: true, body: form(consoleInviteBodySchema) },
+    ...adminForm,
+    PARSE,
+    deps.csrf.require(),
+    async ({ body: { email } }, ctx) => {
+      try {
+        const result = await deps.invitations.invite({ kind: 'user', user: viewer(ctx) }, email, requestMeta(ctx));
+        if (result.sent) return seeOther(ctx, '/admin/invitations?done=sent');
+        // Stored but not mailed: the link is shown now, once, for the admin to pass on.
+        sendHtml(ctx, await renderInvitationsPage(ctx, null, { email: result.invitation.email, url: result.url ?? '' }), 201);
+      } catch (error) {
+        if (!(error instanceof AppError) || error.status >= 500) throw error;
+        const text = error.code === 'VALIDATION_FAILED' ? 'Enter a valid email address.' : error.message;
+        sendHtml(ctx, await renderInvitationsPage(ctx, { kind: 'error', text: `${text} Nothing was sent.` }, null), error.status);
+      }
+    },
+  );
+
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/admin/invitations/:id/revoke',
+      summary: 'Admin console form.',
+      hidden: true,
+      params: idParamsSchema,
+      body: form(consoleCsrfBodySchema),
+    },
+    ...adminForm,
+    PARSE,
+    deps.csrf.require(),
+    async ({ params }, ctx) => {
+      try {
+        await deps.invitations.revoke({ kind: 'user', user: viewer(ctx) }, params.id, requestMeta(ctx));
+      } catch (error) {
+        if (!(error instanceof AppError) || error.status >= 500 || error.code === 'NOT_FOUND') throw error;
+        const notice: Notice = { kind: 'error', text: 'This invitation had already been used or withdrawn. Nothing was changed.' };
+        return sendHtml(ctx, await renderInvitationsPage(ctx, notice, null), error.status);
+      }
+      seeOther(ctx, '/admin/invitations?done=withdrawn');
+    },
+  );
+
+  async function renderInvitationsPage(ctx: AppContext, notice: Notice | null, unsent: UnsentLink | null): Promise<string> {
+    const invitations = await deps.invitations.list(100);
+    return renderPage(<InvitationsPage invitations={invitations} csrf={csrfFor(ctx)} notice={notice} unsent={unsent} />);
+  }
+
   async function performUserAction(actor: Actor, targetId: string, action: UserAction, ctx: AppContext): Promise<void> {
     const meta = requestMeta(ctx);
     const change = statusChangeOf(action);
@@ -333,6 +399,11 @@ const KEY_DONE = {
   rotated: 'Key rotated. The new key signs from now on; the previous one stays trusted until it is pruned.',
   pruned: 'Retired keys pruned.',
   'nothing-to-prune': 'Nothing to prune: no retired key is old enough yet.',
+} as const;
+
+const INVITATION_DONE = {
+  sent: 'Invitation sent. The link in the mail works once.',
+  withdrawn: 'Invitation withdrawn: its link no longer works.',
 } as const;
 
 const STATIC_REFUSAL: Notice = { kind: 'error', text: 'SECRET_KEY is set: rotation and pruning are disabled. Nothing was changed.' };

@@ -91,3 +91,8 @@ export const consoleKeyActionQuerySchema = z.strictObject({ action: z.enum(KEY_A
 
 /** `POST /admin/keys`: the confirmed rotation or prune. */
 export const consoleKeyActionBodySchema = z.strictObject({ csrf: csrfField, action: z.enum(KEY_ACTIONS) });
+
+/** `/admin/invitations` forms. */
+export const consoleInviteBodySchema = z.strictObject({ csrf: csrfField, email: z.string().max(320) });
+export const consoleCsrfBodySchema = z.strictObject({ csrf: csrfField });
+export const consoleInvitationsQuerySchema = z.strictObject({ done: z.enum(['withdrawn', 'sent']).optional() });
