@@ -18,6 +18,7 @@ import {
   requestContext,
   securityHeaders,
 } from './http/index.js';
+import { InvitationService, InvitationStore, invitationRoutes } from './invitations/index.js';
 import {
   LocalAuthService,
   LoginBackoff,
@@ -27,6 +28,7 @@ import {
   PasswordResets,
   SecretSealer,
 } from './local-auth/index.js';
+import { Mailer, messages } from './mail/index.js';
 import { Metrics, publicMetrics, requestMetrics } from './metrics/index.js';
 import {
   BackchannelLogout,
@@ -39,6 +41,7 @@ import {
   SignInService,
 } from './oidc/index.js';
 import { CodeAttempts, CodeHasher, OAuthClients, oauthRoutes, PairingService, PairingStore, pairRoutes } from './pairing/index.js';
+import { ProfileService, profileRoutes } from './profile/index.js';
 import { SessionService, sessionRoutes } from './sessions/index.js';
 import { SetupService, setupRoutes } from './setup/index.js';
 import { ssfRoutes } from './signals/index.js';
@@ -78,6 +81,8 @@ export interface Services {
   metrics: Metrics;
   local: LocalAuthService;
   resets: PasswordResets;
+  invitations: InvitationService;
+  mailer: Mailer;
 }
 
 /**
@@ -110,7 +115,16 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
   const admin = new AdminService(deps, users, sessions, audit);
   const subscriber = listenForInvalidation(deps.redis, config.REDIS_KEY_PREFIX, log, () => keyring.reload());
   const providers = new ProviderRegistry(config, deps.log);
-  const signIn = new SignInService(deps, providers, new LoginStateStore(deps.redis, config.OIDC_STATE_TTL_SECONDS), sessions, audit);
+  const mailer = new Mailer(config, log);
+  const invitations = new InvitationService(deps, new InvitationStore(deps.db), users, issuer, mailer, audit);
+  const signIn = new SignInService(
+    deps,
+    providers,
+    new LoginStateStore(deps.redis, config.OIDC_STATE_TTL_SECONDS),
+    sessions,
+    audit,
+    invitations,
+  );
   const setup = new SetupService(deps, audit);
   const replay = new LogoutTokenReplayStore(deps.redis, LOGOUT_TOKEN_MAX_AGE_SECONDS + 2 * LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS);
   const backchannel = new BackchannelLogout(deps, providers, sessions, users, audit, replay);
@@ -129,13 +143,17 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
   );
   const local = new LocalAuthService(deps, users, sessions, audit, new LoginBackoff(deps.redis), new SecretSealer(config.masterKey));
   // Deletion asks each feature that keeps records of a person to delete its own.
-  const deletion = new UserDeletion(users, sessions, [pairing, sessions, local], audit);
-  // No mail sender yet: reset links are shown to the admin (see local-auth/reset.ts).
-  const resets = new PasswordResets(deps, users, sessions, issuer, local, audit);
+  const deletion = new UserDeletion(users, sessions, [pairing, sessions, local, invitations], audit);
+  // Mailed when SMTP_URL is set and the server takes it; otherwise shown to the admin (local-auth/reset.ts).
+  const resets = new PasswordResets(deps, users, sessions, issuer, local, audit, {
+    sendResetLink: (email, url, expiresAt) => mailer.send(messages.passwordReset(email, url, expiresAt)),
+  });
   const services: Services = {
     metrics,
     local,
     resets,
+    invitations,
+    mailer,
     audit,
     userCache,
     admin,
@@ -206,6 +224,8 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
     }),
     localAuthPageRoutes({
       local,
+      resets,
+      invitations,
       sessions,
       publicOrigin: config.publicOrigin,
       bodyLimit: config.BODY_LIMIT_BYTES,
@@ -234,6 +254,22 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
       signInLimit,
       localLoginEnabled: config.LOCAL_LOGIN !== 'off',
     }),
+    invitationRoutes({
+      ...credentialDeps,
+      invitations,
+      users,
+      providers: () => providers.list().map(({ id, name }) => ({ id, name })),
+      passwordAllowed: config.LOCAL_LOGIN === 'all',
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      signInLimit,
+    }),
+    profileRoutes({
+      ...credentialDeps,
+      profile: new ProfileService(deps, users, issuer, mailer, audit),
+      users,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      signInLimit,
+    }),
     ssfRoutes(deps, { users, sessions, admin, audit }),
     setupRoutes({ setup, publicOrigin: config.publicOrigin, bodyLimit: config.BODY_LIMIT_BYTES, limit: signInLimit }),
     sessionRoutes({
@@ -255,6 +291,7 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
       csrf,
       audit,
       keyring,
+      invitations,
       publicOrigin: config.publicOrigin,
       bodyLimit: config.BODY_LIMIT_BYTES,
     }),
@@ -308,6 +345,7 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
       keyring.close();
       subscriber.disconnect();
       userCache.close();
+      mailer.close();
     },
   };
 }

@@ -41,6 +41,11 @@ export const AUDIT_ACTIONS = [
   'totp.disabled',
   'totp.failed',
   'totp.recovery_code_used',
+  'invitation.created',
+  'invitation.revoked',
+  'invitation.accepted',
+  'email.change_requested',
+  'email.changed',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -88,4 +93,9 @@ export const ACTIVITY_LABELS: Record<AuditAction, string> = {
   'totp.disabled': 'Two-factor authentication turned off',
   'totp.failed': 'Wrong two-factor code',
   'totp.recovery_code_used': 'Recovery code used',
+  'invitation.created': 'Invitation sent',
+  'invitation.revoked': 'Invitation withdrawn',
+  'invitation.accepted': 'Invitation accepted',
+  'email.change_requested': 'Email change requested',
+  'email.changed': 'Email address changed',
 };

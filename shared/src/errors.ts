@@ -70,6 +70,12 @@ export const ERROR_CODES = {
   LOCAL_LOGIN_DISABLED: { status: 403, message: 'Password sign-in is not enabled for this account.' },
   REAUTHENTICATION_REQUIRED: { status: 403, message: 'Sign in again to do this (your session is too old).' },
   RESET_LINK_INVALID: { status: 400, message: 'This reset link is not valid, has expired or has been used.' },
+  INVITATION_INVALID: { status: 400, message: 'This invitation is not valid, has expired, was withdrawn or has been used.' },
+  INVITATION_EXISTS: { status: 409, message: 'This address already has an account or an open invitation.' },
+  EMAIL_LINK_INVALID: { status: 400, message: 'This confirmation link is not valid, has expired or has been used.' },
+  EMAIL_TAKEN: { status: 409, message: 'Another account already uses this email address.' },
+  MAIL_NOT_SENT: { status: 503, message: 'The confirmation mail could not be sent. Nothing was changed; try again later.' },
+  EMAIL_READ_ONLY: { status: 403, message: 'Your email address comes from your sign-in provider; change it there.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests. Try again later.' },
   INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side.' },
   PROVIDER_UNAVAILABLE: {

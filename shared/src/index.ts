@@ -3,6 +3,7 @@ export * from './audit.js';
 export * from './email.js';
 export * from './errors.js';
 export * from './extension-messages.js';
+export * from './invitations.js';
 export * from './local-auth.js';
 export * from './pairing.js';
 export * from './return-to.js';

@@ -40,6 +40,7 @@ export const TOKEN_TYPES = {
   access: { typ: 'at+jwt', audience: 'gatehouse:resource' },
   invitation: { typ: 'gh-invite+jwt', audience: 'gatehouse:invitation' },
   passwordReset: { typ: 'gh-reset+jwt', audience: 'gatehouse:password-reset' },
+  emailChange: { typ: 'gh-email+jwt', audience: 'gatehouse:email-change' },
 } as const;
 
 export type TokenType = keyof typeof TOKEN_TYPES;

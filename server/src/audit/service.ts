@@ -21,6 +21,7 @@ const DETAIL_KEYS = [
   'code',
   'pairingId',
   'clientId',
+  'email',
 ] as const;
 type DetailKey = (typeof DETAIL_KEYS)[number];
 export type AuditDetails = Partial<Record<DetailKey, string | number | boolean | string[]>>;

@@ -160,6 +160,28 @@ export const envSchema = z.object({
     .max(1024)
     .default(128)
     .describe('Longest password accepted (bounds the hashing work).'),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/\S+$/, 'an smtp:// or smtps:// URL')
+    .optional()
+    .describe(
+      'Where mail goes out (`smtp://user:pass@host:587` upgrades with STARTTLS, `smtps://…:465` is TLS from the start). Unset: nothing is mailed and each link is shown to the admin to pass on.',
+    ),
+  MAIL_FROM: z
+    .string()
+    .trim()
+    .max(200)
+    .optional()
+    .describe(
+      'The sender of the mail Gatehouse sends, e.g. `Gatehouse <no-reply@example.com>`. Default: `Gatehouse <no-reply@` and the host of PUBLIC_URL.',
+    ),
+  INVITATION_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(168)
+    .default(168)
+    .describe('How long an invitation link stays valid, in hours (at most 7 days).'),
   TOTP_REQUIRED_FOR_ADMINS: bool
     .default(true)
     .describe('`true`: owners and admins who sign in with a password must turn on two-factor authentication before getting a session.'),

@@ -18,6 +18,8 @@ export interface User {
   keySalt: string;
   /** Created by setup or invitation and waiting for its first identity. */
   pendingFirstSignIn?: boolean;
+  /** A new address asked for on the account page, waiting for its confirmation link (docs/profile.md). */
+  pendingEmail?: { email: string; jti: string; expiresAt: Date };
   createdAt: Date;
   updatedAt: Date;
   lastSignInAt?: Date;
@@ -160,6 +162,40 @@ export class UserStore {
     );
     await this.onChange(userId);
     return user;
+  }
+
+  /** The person's own display name (docs/profile.md). */
+  async setName(userId: string, name: string, at: Date): Promise<User | null> {
+    const user = await guardStore(() =>
+      this.users.findOneAndUpdate({ _id: userId }, { $set: { name, updatedAt: at } }, { returnDocument: 'after' }),
+    );
+    await this.onChange(userId);
+    return user;
+  }
+
+  /** Remembers the address a confirmation link was sent to; a later request replaces it. */
+  async setPendingEmail(userId: string, pending: NonNullable<User['pendingEmail']>, at: Date): Promise<void> {
+    await guardStore(() => this.users.updateOne({ _id: userId }, { $set: { pendingEmail: pending, updatedAt: at } }));
+  }
+
+  /**
+   * The confirmed address becomes the account's, if the link is the latest one sent (its jti).
+   * `null`: no such pending change (already used or replaced); `false`: another account took it.
+   */
+  async confirmEmail(userId: string, jti: string, at: Date): Promise<User | null | false> {
+    const user = await this.findById(userId);
+    if (!user?.pendingEmail || user.pendingEmail.jti !== jti) return null;
+    let updated: User | null = null;
+    const stored = await insertUnique(async () => {
+      updated = await this.users.findOneAndUpdate(
+        { _id: userId, 'pendingEmail.jti': jti },
+        { $set: { email: user.pendingEmail?.email, updatedAt: at }, $unset: { pendingEmail: '' } },
+        { returnDocument: 'after' },
+      );
+    });
+    if (!stored) return false;
+    await this.onChange(userId);
+    return updated;
   }
 
   /** Users matching a filter built by the caller from parsed values, in id order, after `afterId`. */

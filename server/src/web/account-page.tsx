@@ -4,7 +4,11 @@ import { type ActivityEntry, SESSION_KIND_LABELS, type SessionView } from '@gate
 import { Layout } from './layout.js';
 
 export interface AccountPageProps {
-  user: { name: string; email: string | null; roles: string[] };
+  user: { name: string; email: string | null; roles: string[]; pendingEmail?: string | undefined };
+  /** Local accounts (no SSO identity) may change their email; a provider's address is read-only. */
+  emailEditable: boolean;
+  /** A plain-words note after something went right (`?notice=`). */
+  notice?: string | null;
   identity: { provider: string; email: string | null } | null;
   sessions: SessionView[];
   csrfToken: string;
@@ -13,7 +17,9 @@ export interface AccountPageProps {
 }
 
 /** Who you are, how you signed in, where you are signed in, and your API tokens. */
-export function AccountPage({ user, identity, sessions, csrfToken, scopes, activity }: AccountPageProps) {
+const NOTICES: Record<string, string> = { 'email-changed': 'Your email address is changed.' };
+
+export function AccountPage({ user, identity, sessions, csrfToken, scopes, activity, emailEditable, notice }: AccountPageProps) {
   const paired = sessions.filter((session) => session.kind === 'extension');
   return (
     <Layout title="Your account" head={<meta name="csrf-token" content={csrfToken} />} script="/assets/account.js">
@@ -26,6 +32,13 @@ export function AccountPage({ user, identity, sessions, csrfToken, scopes, activ
               {identity ? ` · signed in with ${identity.provider}` : ''}
             </p>
             <p class="muted">Roles: {user.roles.join(', ')}</p>
+            {user.roles.includes('admin') || user.roles.includes('owner') ? (
+              <p>
+                <a href="/admin" id="admin-console-link">
+                  Admin console
+                </a>
+              </p>
+            ) : null}
           </div>
           <form method="post" action="/auth/logout">
             <input type="hidden" name="csrf" value={csrfToken} />
@@ -35,7 +48,38 @@ export function AccountPage({ user, identity, sessions, csrfToken, scopes, activ
           </form>
         </div>
       </section>
+      {notice && NOTICES[notice] ? (
+        <div class="banner banner-info" role="status">
+          {NOTICES[notice]}
+        </div>
+      ) : null}
       <div id="account-status" hidden role="status" aria-live="polite" />
+      <section class="card" aria-labelledby="profile-heading">
+        <h2 id="profile-heading">Profile</h2>
+        <form id="profile-form" class="stacked-form" data-name={user.name} data-email={user.email ?? ''}>
+          <label>
+            Display name
+            <input type="text" name="name" value={user.name} required maxlength={100} autocomplete="name" />
+          </label>
+          {emailEditable ? (
+            <label>
+              Email
+              <input type="email" name="email" value={user.email ?? ''} maxlength={320} autocomplete="email" />
+              <span class="muted small">A new address takes effect when you follow the link we mail to it.</span>
+            </label>
+          ) : (
+            <p class="muted small">Your email address comes from your sign-in provider; change it there.</p>
+          )}
+          {user.pendingEmail ? (
+            <p id="pending-email" class="muted small">
+              Waiting for confirmation: {user.pendingEmail}
+            </p>
+          ) : null}
+          <button class="button" type="submit">
+            Save profile
+          </button>
+        </form>
+      </section>
       <section class="card" aria-labelledby="sessions-heading">
         <div class="row">
           <h2 id="sessions-heading">Sessions</h2>

@@ -12,7 +12,11 @@ async function api(method, path, body) {
   });
   if (response.status === 204) return null;
   const data = await response.json().catch(() => null);
-  if (!response.ok) throw new Error(data?.title ?? `The request failed (${response.status}).`);
+  if (!response.ok) {
+    // Field errors say what is wrong ("At most 365 days."); the title is the general sentence.
+    const fields = Array.isArray(data?.errors) ? data.errors.map((issue) => issue.message).join(' ') : '';
+    throw new Error(fields || data?.title || `The request failed (${response.status}).`);
+  }
   return data;
 }
 
@@ -63,6 +67,33 @@ document.getElementById('api-token-form')?.addEventListener('submit', async (eve
     }
     say('Token created. Copy it now: it is shown only once.', 'info');
     form.reset();
+  } catch (error) {
+    say(error.message, 'error');
+  }
+});
+
+// Only the fields that changed are sent: `{}` changes nothing (docs/profile.md).
+document.getElementById('profile-form')?.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const data = new FormData(form);
+  const patch = {};
+  const name = String(data.get('name') ?? '').trim();
+  if (name !== form.dataset.name) patch.name = name;
+  if (data.has('email')) {
+    const email = String(data.get('email') ?? '').trim();
+    if (email && email !== form.dataset.email) patch.email = email;
+  }
+  if (Object.keys(patch).length === 0) return say('Nothing to save: nothing changed.', 'info');
+  try {
+    const profile = await api('PATCH', '/api/v1/me', patch);
+    form.dataset.name = profile.name;
+    say(
+      patch.email
+        ? `Saved. We mailed a confirmation link to ${profile.pendingEmail}; your address changes when you follow it.`
+        : 'Profile saved.',
+      'info',
+    );
   } catch (error) {
     say(error.message, 'error');
   }
