@@ -88,6 +88,7 @@ describe('invitations and profile in a real browser', () => {
       OIDC_DEV_GROUPS_CLAIM: 'groups',
       OIDC_DEV_ADMIN_GROUPS: 'admins',
       OIDC_DEV_ALLOWED_DOMAINS: 'example.com',
+      IMPERSONATION: 'admins',
     };
     const out = openSync(join(artifacts, 'invitations-server.log'), 'w');
     backend = spawn(process.execPath, ['--import', 'tsx', '--conditions=gatehouse-source', 'server/src/main.ts'], {
@@ -164,6 +165,26 @@ describe('invitations and profile in a real browser', () => {
     await carol.waitForFunction(() => document.getElementById('account-status')?.textContent === 'Profile saved.');
     await carol.reload();
     expect(await carol.$eval('h1', (element) => element.textContent)).toBe('Carol P.');
+
+    // Support access: alice views carol's account with a reason, sees the banner, stops.
+    await admin.goto(`${url}/admin?q=carol`);
+    await Promise.all([admin.waitForNavigation(), admin.click('a[href^="/admin/users/"]')]);
+    await admin.type('#impersonate-form input[name="reason"]', 'Carol asked why her name looks wrong');
+    await Promise.all([admin.waitForNavigation(), admin.click('#impersonate-form button')]);
+    expect(new URL(admin.url()).pathname).toBe('/account');
+    const banner = await admin.$eval('#impersonation-banner', (element) => element.textContent ?? '');
+    expect(banner).toContain('Alice Admin');
+    expect(banner).toContain('Carol P.');
+    expect(await admin.$eval('h1', (element) => element.textContent)).toBe('Carol P.');
+    await Promise.all([admin.waitForNavigation(), admin.click('#impersonation-banner button')]);
+    expect(await admin.$eval('#admin-notice', (element) => element.textContent)).toContain('Support view stopped.');
+    expect(await admin.$('#impersonation-banner')).toBeNull();
+
+    // Carol sees it in her recent activity, with the reason.
+    await carol.reload();
+    const activity = await carol.$eval('#activity', (element) => element.textContent ?? '');
+    expect(activity).toContain('An administrator viewed your account (support access)');
+    expect(activity).toContain('Carol asked why her name looks wrong');
     await adminContext.close();
     await carolContext.close();
   }, 120_000);

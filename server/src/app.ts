@@ -18,6 +18,7 @@ import {
   requestContext,
   securityHeaders,
 } from './http/index.js';
+import { ImpersonationService, impersonationBanner, impersonationRoutes } from './impersonation/index.js';
 import { InvitationService, InvitationStore, invitationRoutes } from './invitations/index.js';
 import {
   LocalAuthService,
@@ -83,6 +84,7 @@ export interface Services {
   resets: PasswordResets;
   invitations: InvitationService;
   mailer: Mailer;
+  impersonation: ImpersonationService;
 }
 
 /**
@@ -115,6 +117,8 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
   const admin = new AdminService(deps, users, sessions, audit);
   const subscriber = listenForInvalidation(deps.redis, config.REDIS_KEY_PREFIX, log, () => keyring.reload());
   const providers = new ProviderRegistry(config, deps.log);
+  const impersonation = new ImpersonationService(deps, users, issuer, authenticator, revocation, audit);
+  sessions.impersonation = impersonation;
   const mailer = new Mailer(config, log);
   const invitations = new InvitationService(deps, new InvitationStore(deps.db), users, issuer, mailer, audit);
   const signIn = new SignInService(
@@ -154,6 +158,7 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
     resets,
     invitations,
     mailer,
+    impersonation,
     audit,
     userCache,
     admin,
@@ -204,6 +209,8 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
       await next();
     });
   }
+  // Outside the error handler, so that refusal pages during a support view carry the banner too.
+  app.use(impersonationBanner(csrf));
   app.use(errorHandler(errorPageRenderer(config.SUPPORT_CONTACT)));
   app.use(publicMetrics(metrics, config.METRICS_TOKEN));
   app.use(loadShed(config.MAX_IN_FLIGHT_REQUESTS));
@@ -263,6 +270,7 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
       bodyLimit: config.BODY_LIMIT_BYTES,
       signInLimit,
     }),
+    impersonationRoutes({ impersonation, sessions, csrf, publicOrigin: config.publicOrigin, bodyLimit: config.BODY_LIMIT_BYTES }),
     profileRoutes({
       ...credentialDeps,
       profile: new ProfileService(deps, users, issuer, mailer, audit),
@@ -292,6 +300,7 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
       audit,
       keyring,
       invitations,
+      impersonation,
       publicOrigin: config.publicOrigin,
       bodyLimit: config.BODY_LIMIT_BYTES,
     }),

@@ -46,6 +46,8 @@ export const AUDIT_ACTIONS = [
   'invitation.accepted',
   'email.change_requested',
   'email.changed',
+  'impersonation.started',
+  'impersonation.ended',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -98,4 +100,6 @@ export const ACTIVITY_LABELS: Record<AuditAction, string> = {
   'invitation.accepted': 'Invitation accepted',
   'email.change_requested': 'Email change requested',
   'email.changed': 'Email address changed',
+  'impersonation.started': 'An administrator viewed your account (support access)',
+  'impersonation.ended': 'Support access ended',
 };

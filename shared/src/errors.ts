@@ -74,6 +74,10 @@ export const ERROR_CODES = {
   INVITATION_EXISTS: { status: 409, message: 'This address already has an account or an open invitation.' },
   EMAIL_LINK_INVALID: { status: 400, message: 'This confirmation link is not valid, has expired or has been used.' },
   EMAIL_TAKEN: { status: 409, message: 'Another account already uses this email address.' },
+  IMPERSONATION_READ_ONLY: {
+    status: 403,
+    message: "This is a read-only support view of another person's account: nothing can be changed. Stop the support view first.",
+  },
   MAIL_NOT_SENT: { status: 503, message: 'The confirmation mail could not be sent. Nothing was changed; try again later.' },
   EMAIL_READ_ONLY: { status: 403, message: 'Your email address comes from your sign-in provider; change it there.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests. Try again later.' },

@@ -41,6 +41,7 @@ export const TOKEN_TYPES = {
   invitation: { typ: 'gh-invite+jwt', audience: 'gatehouse:invitation' },
   passwordReset: { typ: 'gh-reset+jwt', audience: 'gatehouse:password-reset' },
   emailChange: { typ: 'gh-email+jwt', audience: 'gatehouse:email-change' },
+  impersonation: { typ: 'gh-imp+jwt', audience: 'gatehouse:impersonation' },
 } as const;
 
 export type TokenType = keyof typeof TOKEN_TYPES;

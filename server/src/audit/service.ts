@@ -121,7 +121,13 @@ export class AuditLog {
       time: entry.time.toISOString(),
       action: entry.action,
       outcome: entry.outcome,
-      description: ACTIVITY_LABELS[entry.action] + (entry.outcome === 'success' ? '' : ` (${entry.outcome})`),
+      description:
+        ACTIVITY_LABELS[entry.action] +
+        (entry.outcome === 'success' ? '' : ` (${entry.outcome})`) +
+        // A support view says why, in the admin's words (docs/impersonation.md).
+        (entry.action === 'impersonation.started' && entry.outcome === 'success' && typeof entry.details?.reason === 'string'
+          ? `: “${entry.details.reason}”`
+          : ''),
       ip: entry.ip && entry.ipKey === user._id ? this.deps.ipCipher.decrypt(entry.ip, user._id, user.keySalt) : null,
       device: entry.userAgent ? describeDevice(entry.userAgent) : null,
     }));

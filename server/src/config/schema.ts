@@ -160,6 +160,12 @@ export const envSchema = z.object({
     .max(1024)
     .default(128)
     .describe('Longest password accepted (bounds the hashing work).'),
+  IMPERSONATION: z
+    .enum(['off', 'owner', 'admins'])
+    .default('off')
+    .describe(
+      'Support access (a read-only view as another person, at most 15 minutes, with a stated reason): nobody, owners only, or admins and owners. Never of an owner or admin.',
+    ),
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\/\S+$/, 'an smtp:// or smtps:// URL')

@@ -6,6 +6,8 @@ export const SESSION_COOKIE = '__Host-gatehouse';
 export const LOGIN_COOKIE = '__Host-gatehouse-login';
 /** The invitation a browser follows (its link's token) until it signs in (docs/invitations.md). */
 export const INVITE_COOKIE = '__Host-gatehouse-invite';
+/** An admin's read-only support view as another person (docs/impersonation.md). */
+export const IMPERSONATION_COOKIE = '__Host-gatehouse-impersonation';
 
 /**
  * Writes a `__Host-` cookie: Secure, HttpOnly, SameSite=Lax, Path=/, no Domain (docs/security-tests.md C8).

@@ -1,5 +1,13 @@
 /** Cross-cutting HTTP steps shared by every feature's routes. This library imports no feature. */
-export { clearHostCookie, INVITE_COOKIE, LOGIN_COOKIE, readCookie, SESSION_COOKIE, setHostCookie } from './cookies.js';
+export {
+  clearHostCookie,
+  IMPERSONATION_COOKIE,
+  INVITE_COOKIE,
+  LOGIN_COOKIE,
+  readCookie,
+  SESSION_COOKIE,
+  setHostCookie,
+} from './cookies.js';
 export { corsFor } from './cors.js';
 export { CsrfTokens } from './csrf.js';
 export { describeDevice } from './device.js';

@@ -3,6 +3,8 @@ import { AppError } from '../errors/index.js';
 import {
   type AppContext,
   type CsrfTokens,
+  clearHostCookie,
+  IMPERSONATION_COOKIE,
   rawHeaderValues,
   readCookie,
   requireSameOrigin,
@@ -12,22 +14,39 @@ import {
 } from '../http/index.js';
 import { type Authenticator, type DpopVerifier, hasScope, type Principal } from '../tokens/index.js';
 import type { User, UserStore } from '../users/index.js';
-import type { SessionService } from './service.js';
+import type { ImpersonatedView, SessionService } from './service.js';
 
 declare module '../http/state.js' {
   interface AppState {
     /** Who the request acts for, once a credential was verified. */
     principal?: Principal;
+    /** Set during an admin's support view: the banner every page shows (docs/impersonation.md). */
+    impersonation?: ImpersonatedView['banner'];
     /** The principal's user record, on routes that need more than the ids. */
     user?: User;
   }
 }
 
-/** Authenticates the session cookie, re-issuing it when it is due (sliding idle expiry). */
+/**
+ * Authenticates the session cookie, re-issuing it when it is due (sliding idle expiry). With an
+ * impersonation cookie of this session's admin, the request is viewed as that person instead,
+ * read-only: every unsafe method is refused here, the one door of every cookie request, so no
+ * route can change anything in a support view (docs/impersonation.md).
+ */
 async function authenticateCookie(ctx: AppContext, sessions: SessionService, token: string): Promise<void> {
   const { principal, refreshed } = await sessions.authenticate(token);
   ctx.state.principal = principal;
   if (refreshed) setHostCookie(ctx, SESSION_COOKIE, refreshed.token, refreshed.maxAgeSeconds);
+  const impersonation = readCookie(ctx, IMPERSONATION_COOKIE);
+  if (!impersonation || !sessions.impersonation) return;
+  const view = await sessions.impersonation.resolve(impersonation, principal);
+  if (!view) {
+    clearHostCookie(ctx, IMPERSONATION_COOKIE);
+    return;
+  }
+  ctx.state.impersonation = view.banner;
+  if (!['GET', 'HEAD'].includes(ctx.method)) throw new AppError('IMPERSONATION_READ_ONLY');
+  ctx.state.principal = view.principal;
 }
 
 /** Requires a valid browser session cookie (pages and page forms). */

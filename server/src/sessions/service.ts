@@ -33,8 +33,25 @@ export type StopReason =
   | (string & {});
 
 /** Creating, authenticating, listing and revoking sessions of every kind; the only writer of `sessions`. */
+/**
+ * A support view (docs/impersonation.md): given the impersonation cookie and the verified
+ * session of the admin who holds it, who the request is viewed as — or null when the view
+ * has ended (expired, stopped, the admin no longer allowed, the person no longer viewable).
+ */
+export interface ImpersonationResolver {
+  resolve(token: string, admin: Principal): Promise<ImpersonatedView | null>;
+}
+
+export interface ImpersonatedView {
+  principal: Principal;
+  /** What the banner on every page says. */
+  banner: { viewedName: string; viewedEmail: string | null; adminName: string; until: Date; adminSessionId: string };
+}
+
 export class SessionService {
   private readonly store: SessionStore;
+  /** Turns an admin's browser session into a read-only view as someone else (impersonation/). */
+  impersonation: ImpersonationResolver | null = null;
 
   constructor(
     private readonly deps: Deps,

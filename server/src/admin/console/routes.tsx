@@ -12,6 +12,7 @@ import {
   type AppState,
   type CsrfTokens,
   htmlPage,
+  IMPERSONATION_COOKIE,
   PARSE,
   readParams,
   requestMeta,
@@ -19,7 +20,9 @@ import {
   route,
   type Step,
   sendHtml,
+  setHostCookie,
 } from '../../http/index.js';
+import type { ImpersonationService } from '../../impersonation/index.js';
 import type { InvitationService } from '../../invitations/index.js';
 import { optionalSession, requireSession, type SessionService } from '../../sessions/index.js';
 import { KeyAdmin, type Keyring } from '../../tokens/index.js';
@@ -37,6 +40,7 @@ import {
   consoleAuditQuerySchema,
   consoleCsrfBodySchema,
   consoleExportQuerySchema,
+  consoleImpersonateBodySchema,
   consoleInvitationsQuerySchema,
   consoleInviteBodySchema,
   consoleKeyActionBodySchema,
@@ -58,6 +62,7 @@ export interface ConsoleDeps {
   audit: AuditLog;
   keyring: Keyring;
   invitations: InvitationService;
+  impersonation: ImpersonationService;
   publicOrigin: string;
   bodyLimit: number;
 }
@@ -126,7 +131,8 @@ export function adminConsoleRoutes(deps: ConsoleDeps) {
     },
     ...adminPage,
     async ({ params, query: { done } }, ctx) => {
-      const notice: Notice | null = done ? { kind: 'info', text: ACTION_TEXT[done].done } : null;
+      const text = done === 'impersonation-stopped' ? 'Support view stopped.' : done ? ACTION_TEXT[done].done : null;
+      const notice: Notice | null = text ? { kind: 'info', text } : null;
       sendHtml(ctx, await renderUserPage(ctx, params.id, notice));
     },
   );
@@ -311,6 +317,30 @@ export function adminConsoleRoutes(deps: ConsoleDeps) {
     },
   );
 
+  // A support view (docs/impersonation.md): the reason is required and audited; the view's
+  // cookie is separate from the session's and ends at the latest with it.
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/admin/users/:id/impersonate',
+      summary: 'Admin console form.',
+      hidden: true,
+      params: idParamsSchema,
+      body: form(consoleImpersonateBodySchema),
+    },
+    ...adminForm,
+    PARSE,
+    deps.csrf.require(),
+    async ({ params, body }, ctx) => {
+      const principal = ctx.state.principal;
+      if (!principal) throw new AppError('UNAUTHENTICATED');
+      const { token, maxAgeSeconds } = await deps.impersonation.start(viewer(ctx), principal, params.id, body, requestMeta(ctx));
+      setHostCookie(ctx, IMPERSONATION_COOKIE, token, maxAgeSeconds);
+      seeOther(ctx, '/account');
+    },
+  );
+
   route(
     router,
     { method: 'get', path: '/admin/invitations', summary: 'Admin console page.', hidden: true, query: consoleInvitationsQuerySchema },
@@ -382,7 +412,9 @@ export function adminConsoleRoutes(deps: ConsoleDeps) {
   async function renderUserPage(ctx: AppContext, userId: string, notice: Notice | null): Promise<string> {
     const detail = await deps.admin.detail(userId);
     const actions = offeredActions(detail.user, viewer(ctx).roles.includes('owner'));
-    return renderPage(<UserPage detail={detail} actions={actions} notice={notice} />);
+    const target = await deps.users.findById(userId);
+    const supportAccess = target && deps.impersonation.allowed(viewer(ctx), target) ? { csrf: csrfFor(ctx) } : null;
+    return renderPage(<UserPage detail={detail} actions={actions} notice={notice} supportAccess={supportAccess} />);
   }
 
   async function renderKeysPage(ctx: AppContext, notice: Notice | null): Promise<string> {

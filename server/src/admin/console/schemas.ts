@@ -27,7 +27,14 @@ export const consoleUserQuerySchema = z.strictObject({
 });
 
 /** `GET /admin/users/{id}`: the banner to show after an action (post/redirect/get). */
-export const consoleUserPageQuerySchema = z.strictObject({ done: blank(z.enum(USER_ACTIONS)) });
+export const consoleUserPageQuerySchema = z.strictObject({ done: blank(z.enum([...USER_ACTIONS, 'impersonation-stopped'])) });
+
+/** `POST /admin/users/{id}/impersonate`: a support view needs a reason (docs/impersonation.md). */
+export const consoleImpersonateBodySchema = z.strictObject({
+  csrf: csrfField,
+  reason: z.string().trim().min(3, 'Say why (at least 3 characters).').max(200, 'At most 200 characters.'),
+  minutes: z.coerce.number().int().min(1).max(15).default(15),
+});
 
 /** `GET /admin/users/{id}/confirm?action=…` */
 export const consoleActionQuerySchema = z.strictObject({ action: z.enum(USER_ACTIONS) });

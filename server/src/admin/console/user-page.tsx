@@ -13,7 +13,13 @@ export interface UserDetail {
 }
 
 /** `/admin/users/{id}`: who, how they sign in, where they are signed in, what happened; the actions. */
-export function UserPage(props: { detail: UserDetail; actions: UserAction[]; notice: Notice | null }) {
+export function UserPage(props: {
+  detail: UserDetail;
+  actions: UserAction[];
+  notice: Notice | null;
+  /** Offered only when IMPERSONATION lets this admin view this person (docs/impersonation.md). */
+  supportAccess?: { csrf: string } | null;
+}) {
   const { user, identities, sessions, events } = props.detail;
   const base = `/admin/users/${encodeURIComponent(user.id)}`;
   const paired = sessions.filter((session) => session.kind === 'extension').length;
@@ -51,6 +57,35 @@ export function UserPage(props: { detail: UserDetail; actions: UserAction[]; not
           ))}
         </ul>
       </section>
+      {props.supportAccess ? (
+        <section class="card" aria-labelledby="support-heading">
+          <h2 id="support-heading">Support view</h2>
+          <p class="muted small">
+            See {user.name}’s account as they see it, read-only, for at most 15 minutes. {user.name} sees it in their recent activity, with
+            your reason.
+          </p>
+          <form method="post" action={`${base}/impersonate`} id="impersonate-form" class="stacked-form">
+            <input type="hidden" name="csrf" value={props.supportAccess.csrf} />
+            <label>
+              Reason (required)
+              <input type="text" name="reason" required minlength={3} maxlength={200} />
+            </label>
+            <label>
+              For
+              <select name="minutes">
+                <option value="5">5 minutes</option>
+                <option value="10">10 minutes</option>
+                <option value="15" selected>
+                  15 minutes
+                </option>
+              </select>
+            </label>
+            <button class="button" type="submit">
+              Start a support view
+            </button>
+          </form>
+        </section>
+      ) : null}
       <section class="card" aria-labelledby="identities-heading">
         <h2 id="identities-heading">Identities</h2>
         {identities.length === 0 ? (
