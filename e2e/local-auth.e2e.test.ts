@@ -140,6 +140,7 @@ describe('break-glass: the owner signs in with a password and TOTP while the IdP
     await submitCode(page, codeNow(secret));
     expect(await page.$eval('h1', (element) => element.textContent)).toBe('Save your recovery codes');
     expect(await page.$$eval('.recovery-codes li', (items) => items.length)).toBe(10);
+    const recoveryCode = await page.$eval('.recovery-codes li code', (element) => element.textContent ?? '');
     await Promise.all([page.waitForNavigation(), page.click('a[href="/account"]')]);
     expect(new URL(page.url()).pathname).toBe('/account');
     expect(await page.content()).toContain('The Owner');
@@ -152,6 +153,28 @@ describe('break-glass: the owner signs in with a password and TOTP while the IdP
     expect(new URL(next.url()).pathname).toBe('/sign-in/totp');
     await submitCode(next, codeNow(secret, 30_000));
     expect(new URL(next.url()).pathname).toBe('/account');
+
+    // The account page's own form changes the password; the page comes back with the new session.
+    expect(await next.$eval('#totp-state', (element) => element.textContent)).toContain('Two-factor authentication is on');
+    const newPassword = `${PASSWORD} changed`;
+    await next.type('#password-change-form input[name="currentPassword"]', PASSWORD);
+    await next.type('#password-change-form input[name="newPassword"]', newPassword);
+    await Promise.all([next.waitForNavigation(), next.click('#password-change-form button')]);
+    expect(new URL(next.url()).pathname).toBe('/account');
     await second.close();
+
+    // The old password is refused; the new one (and the next code) signs in.
+    const third = await browser.createBrowserContext();
+    const last = await third.newPage();
+    await submitPassword(last);
+    expect(new URL(last.url()).pathname).toBe('/sign-in');
+    await last.goto(`${url}/sign-in`);
+    await last.type('form[action="/sign-in/password"] input[name="email"]', OWNER);
+    await last.type('form[action="/sign-in/password"] input[name="password"]', newPassword);
+    await Promise.all([last.waitForNavigation(), last.click('form[action="/sign-in/password"] button')]);
+    // Both codes of this time window are spent: a recovery code instead.
+    await submitCode(last, recoveryCode);
+    expect(new URL(last.url()).pathname).toBe('/account');
+    await third.close();
   }, 120_000);
 });

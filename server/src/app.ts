@@ -228,6 +228,7 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
       csrf,
       audit,
       passwordForm: config.LOCAL_LOGIN === 'off' ? undefined : (returnTo) => PasswordForm({ returnTo }),
+      localAccount: async (user) => (local.allowed(user) ? local.status(user._id) : null),
     }),
     localAuthPageRoutes({
       local,
@@ -301,6 +302,8 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
       keyring,
       invitations,
       impersonation,
+      resets,
+      passwordAllowed: (user) => local.allowed(user),
       publicOrigin: config.publicOrigin,
       bodyLimit: config.BODY_LIMIT_BYTES,
     }),

@@ -193,6 +193,12 @@ describe('I4 an invitation token is only ever an invitation', () => {
       expect(response.headers.location, name).toBe('/invite?error=INVITATION_INVALID');
       expect(cookieFrom(response.headers['set-cookie'], INVITE_COOKIE), name).toBeNull();
     }
+    // …and the invitation token is no reset link either.
+    const asReset = await t.http
+      .post('/auth/password/reset')
+      .set('Origin', TEST_ORIGIN)
+      .send({ token, password: 'a perfectly long password 9' });
+    expectProblem(asReset, 400, 'RESET_LINK_INVALID');
     const failures = await t.db.collection('audit').find({ action: 'invitation.accepted', outcome: 'failure' }).toArray();
     expect(failures.map((entry) => entry.details?.reason)).toEqual(expect.arrayContaining(['token_invalid', 'unknown']));
     // A second invitation to another address does not open with the first one's token.

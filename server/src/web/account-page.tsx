@@ -9,6 +9,8 @@ export interface AccountPageProps {
   emailEditable: boolean;
   /** A plain-words note after something went right (`?notice=`). */
   notice?: string | null;
+  /** Password and two-factor state, when LOCAL_LOGIN lets this account have a password (docs/local-accounts.md). */
+  local?: { password: boolean; totp: boolean; recoveryCodesLeft: number } | null;
   identity: { provider: string; email: string | null } | null;
   sessions: SessionView[];
   csrfToken: string;
@@ -19,7 +21,7 @@ export interface AccountPageProps {
 /** Who you are, how you signed in, where you are signed in, and your API tokens. */
 const NOTICES: Record<string, string> = { 'email-changed': 'Your email address is changed.' };
 
-export function AccountPage({ user, identity, sessions, csrfToken, scopes, activity, emailEditable, notice }: AccountPageProps) {
+export function AccountPage({ user, identity, sessions, csrfToken, scopes, activity, emailEditable, notice, local }: AccountPageProps) {
   const paired = sessions.filter((session) => session.kind === 'extension');
   return (
     <Layout title="Your account" head={<meta name="csrf-token" content={csrfToken} />} script="/assets/account.js">
@@ -80,6 +82,7 @@ export function AccountPage({ user, identity, sessions, csrfToken, scopes, activ
           </button>
         </form>
       </section>
+      {local ? <LocalSecurity local={local} /> : null}
       <section class="card" aria-labelledby="sessions-heading">
         <div class="row">
           <h2 id="sessions-heading">Sessions</h2>
@@ -196,4 +199,91 @@ export function AccountPage({ user, identity, sessions, csrfToken, scopes, activ
 
 function formatTime(iso: string): string {
   return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** The account's password and two-factor settings; the forms are sent by account.js to the JSON API. */
+function LocalSecurity({ local }: { local: { password: boolean; totp: boolean; recoveryCodesLeft: number } }) {
+  return (
+    <section class="card" aria-labelledby="security-heading">
+      <h2 id="security-heading">Password and two-factor authentication</h2>
+      {local.password ? (
+        <form id="password-change-form" class="stacked-form">
+          <label>
+            Current password
+            <input type="password" name="currentPassword" autocomplete="current-password" required maxlength={1024} />
+          </label>
+          <label>
+            New password
+            <input type="password" name="newPassword" autocomplete="new-password" required maxlength={1024} />
+          </label>
+          <p class="muted small">Changing it signs out every other session, API token and paired extension of your account.</p>
+          <button class="button" type="submit">
+            Change password
+          </button>
+        </form>
+      ) : (
+        <form id="password-set-form" class="stacked-form">
+          <label>
+            New password
+            <input type="password" name="password" autocomplete="new-password" required maxlength={1024} />
+          </label>
+          <p class="muted small">You can set a password within 10 minutes of signing in; after that, sign in again first.</p>
+          <button class="button" type="submit">
+            Set password
+          </button>
+        </form>
+      )}
+      {local.totp ? (
+        <>
+          <p id="totp-state">
+            Two-factor authentication is on. {local.recoveryCodesLeft} recovery code{local.recoveryCodesLeft === 1 ? '' : 's'} left.
+          </p>
+          <form id="totp-disable-form" class="stacked-form">
+            <label>
+              Password
+              <input type="password" name="password" autocomplete="current-password" required maxlength={1024} />
+            </label>
+            <label>
+              Code from your authenticator app
+              <input name="code" autocomplete="one-time-code" inputmode="numeric" required maxlength={32} />
+            </label>
+            <button class="button danger" type="submit">
+              Turn off two-factor authentication
+            </button>
+          </form>
+        </>
+      ) : local.password ? (
+        <>
+          <p id="totp-state">Two-factor authentication is off.</p>
+          <button class="button" type="button" data-action="totp-setup">
+            Turn on two-factor authentication
+          </button>
+          <div id="totp-enrol" hidden>
+            <p>Scan this code with an authenticator app, or type the key, then confirm with a code and your password.</p>
+            <img id="totp-qr" class="qr" width="220" height="220" alt="QR code of the two-factor key" />
+            <p>
+              Key: <code id="totp-secret" />
+            </p>
+            <form id="totp-enable-form" class="stacked-form">
+              <label>
+                Password
+                <input type="password" name="password" autocomplete="current-password" required maxlength={1024} />
+              </label>
+              <label>
+                Code from your authenticator app
+                <input name="code" autocomplete="one-time-code" inputmode="numeric" required maxlength={32} />
+              </label>
+              <button class="button primary" type="submit">
+                Turn on
+              </button>
+            </form>
+          </div>
+          <div id="recovery-codes" hidden>
+            <p>Save your recovery codes. Each signs you in once if you lose your authenticator; they will not be shown again.</p>
+            <ul id="recovery-code-list" class="recovery-codes" />
+          </div>
+        </>
+      ) : null}
+    </section>
+  );
 }

@@ -8,7 +8,7 @@ import type { AppError } from '../errors/index.js';
 import { type AppContext, type AppState, type CsrfTokens, htmlPage, readParams, sendHtml } from '../http/index.js';
 import type { ProviderRegistry } from '../oidc/index.js';
 import { optionalSession, type SessionService } from '../sessions/index.js';
-import type { UserStore } from '../users/index.js';
+import type { User, UserStore } from '../users/index.js';
 import { AccountPage } from './account-page.js';
 import { ErrorPage } from './error-page.js';
 import { renderPage } from './layout.js';
@@ -33,6 +33,8 @@ export function webRoutes(deps: {
   audit: AuditLog;
   /** Renders the password form of the sign-in page when local login is on. */
   passwordForm?: ((returnTo: string | null) => preact.VNode) | undefined;
+  /** The account's password and 2FA state, or null when LOCAL_LOGIN gives it no password. */
+  localAccount?: (user: User) => Promise<{ password: boolean; totp: boolean; recoveryCodesLeft: number } | null>;
 }) {
   const router = new Router<AppState>();
 
@@ -78,11 +80,12 @@ export function webRoutes(deps: {
     const principal = ctx.state.principal;
     const user = principal && (await deps.users.findById(principal.userId));
     if (!principal || !user) return ctx.redirect('/sign-in?return_to=%2Faccount');
-    const [{ sessions }, identities, session, activity] = await Promise.all([
+    const [{ sessions }, identities, session, activity, local] = await Promise.all([
       deps.sessions.listForUser(user, principal.sessionId, 100),
       deps.users.listIdentities(user._id),
       principal.sessionId ? deps.sessions.findById(principal.sessionId) : null,
       deps.audit.recentFor(user, 10),
+      deps.localAccount ? deps.localAccount(user) : null,
     ]);
     const used = identities.find((identity) => identity.providerId === session?.providerId) ?? identities[0];
     const provider = used && deps.providers.list().find((candidate) => candidate.id === used.providerId);
@@ -97,6 +100,7 @@ export function webRoutes(deps: {
             pendingEmail: user.pendingEmail && user.pendingEmail.expiresAt > new Date() ? user.pendingEmail.email : undefined,
           }}
           emailEditable={identities.length === 0}
+          local={local}
           notice={readParams(ctx.querystring).notice ?? null}
           identity={used ? { provider: provider?.name ?? used.providerId, email: used.email } : null}
           sessions={sessions}

@@ -24,6 +24,7 @@ import {
 } from '../../http/index.js';
 import type { ImpersonationService } from '../../impersonation/index.js';
 import type { InvitationService } from '../../invitations/index.js';
+import type { PasswordResets } from '../../local-auth/index.js';
 import { optionalSession, requireSession, type SessionService } from '../../sessions/index.js';
 import { KeyAdmin, type Keyring } from '../../tokens/index.js';
 import type { User, UserStore } from '../../users/index.js';
@@ -63,6 +64,9 @@ export interface ConsoleDeps {
   keyring: Keyring;
   invitations: InvitationService;
   impersonation: ImpersonationService;
+  resets: PasswordResets;
+  /** Whether LOCAL_LOGIN lets this person have a password at all. */
+  passwordAllowed: (user: User) => boolean;
   publicOrigin: string;
   bodyLimit: number;
 }
@@ -317,6 +321,28 @@ export function adminConsoleRoutes(deps: ConsoleDeps) {
     },
   );
 
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/admin/users/:id/password-reset',
+      summary: 'Admin console form.',
+      hidden: true,
+      params: idParamsSchema,
+      body: form(consoleCsrfBodySchema),
+    },
+    ...adminForm,
+    PARSE,
+    deps.csrf.require(),
+    async ({ params }, ctx) => {
+      const result = await deps.resets.issue({ kind: 'user', user: viewer(ctx) }, params.id, requestMeta(ctx));
+      const notice: Notice = result.sent
+        ? { kind: 'info', text: 'Password removed and every session ended. The reset link was mailed.' }
+        : { kind: 'info', text: 'Password removed and every session ended. The mail could not be sent: pass the link below on yourself.' };
+      sendHtml(ctx, await renderUserPage(ctx, params.id, notice, result.sent ? undefined : result.url));
+    },
+  );
+
   // A support view (docs/impersonation.md): the reason is required and audited; the view's
   // cookie is separate from the session's and ends at the latest with it.
   route(
@@ -409,12 +435,23 @@ export function adminConsoleRoutes(deps: ConsoleDeps) {
     else await deps.admin.changeRoles(actor, targetId, { admin: action === 'grant-admin' }, meta);
   }
 
-  async function renderUserPage(ctx: AppContext, userId: string, notice: Notice | null): Promise<string> {
+  async function renderUserPage(ctx: AppContext, userId: string, notice: Notice | null, unsentLink?: string): Promise<string> {
     const detail = await deps.admin.detail(userId);
-    const actions = offeredActions(detail.user, viewer(ctx).roles.includes('owner'));
+    const me = viewer(ctx);
+    const actions = offeredActions(detail.user, me.roles.includes('owner'));
     const target = await deps.users.findById(userId);
-    const supportAccess = target && deps.impersonation.allowed(viewer(ctx), target) ? { csrf: csrfFor(ctx) } : null;
-    return renderPage(<UserPage detail={detail} actions={actions} notice={notice} supportAccess={supportAccess} />);
+    const supportAccess = target && deps.impersonation.allowed(me, target) ? { csrf: csrfFor(ctx) } : null;
+    // The same rules as PasswordResets.issue: never oneself or an owner; another admin only for an owner.
+    const resettable =
+      target?.email &&
+      deps.passwordAllowed(target) &&
+      target._id !== me._id &&
+      !target.roles.includes('owner') &&
+      (!target.roles.includes('admin') || me.roles.includes('owner'));
+    const passwordReset = resettable ? { csrf: csrfFor(ctx), ...(unsentLink ? { unsentLink } : {}) } : null;
+    return renderPage(
+      <UserPage detail={detail} actions={actions} notice={notice} supportAccess={supportAccess} passwordReset={passwordReset} />,
+    );
   }
 
   async function renderKeysPage(ctx: AppContext, notice: Notice | null): Promise<string> {

@@ -19,6 +19,8 @@ export function UserPage(props: {
   notice: Notice | null;
   /** Offered only when IMPERSONATION lets this admin view this person (docs/impersonation.md). */
   supportAccess?: { csrf: string } | null;
+  /** Offered when the person may have a password (LOCAL_LOGIN) and has an email (docs/local-accounts.md). */
+  passwordReset?: { csrf: string; unsentLink?: string } | null;
 }) {
   const { user, identities, sessions, events } = props.detail;
   const base = `/admin/users/${encodeURIComponent(user.id)}`;
@@ -57,6 +59,27 @@ export function UserPage(props: {
           ))}
         </ul>
       </section>
+      {props.passwordReset ? (
+        <section class="card" aria-labelledby="password-heading">
+          <h2 id="password-heading">Password</h2>
+          {props.passwordReset.unsentLink ? (
+            <div class="banner banner-info" role="status" id="reset-link">
+              <p>Not sent: mail is not available. Copy this single-use link (valid one hour) and pass it on yourself:</p>
+              <input class="copy-field" type="text" readonly value={props.passwordReset.unsentLink} aria-label="Password reset link" />
+            </div>
+          ) : null}
+          <p class="muted small">
+            Removes {user.name}’s password and ends every session, API token and paired extension of the account at once; a single-use link
+            to set a new password is mailed to {user.email ?? 'the account'}.
+          </p>
+          <form method="post" action={`${base}/password-reset`} id="password-reset-form">
+            <input type="hidden" name="csrf" value={props.passwordReset.csrf} />
+            <button class="button danger" type="submit">
+              Reset password and end every session
+            </button>
+          </form>
+        </section>
+      ) : null}
       {props.supportAccess ? (
         <section class="card" aria-labelledby="support-heading">
           <h2 id="support-heading">Support view</h2>

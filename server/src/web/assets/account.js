@@ -38,6 +38,15 @@ document.addEventListener('click', async (event) => {
       await api('DELETE', `/api/v1/me/sessions/${encodeURIComponent(button.dataset.sessionId ?? '')}`);
       button.closest('tr')?.remove();
       say('Session revoked.', 'info');
+    } else if (button.dataset.action === 'totp-setup') {
+      // A new secret to enrol: shown as a QR code (an SVG as an image, never as markup) and as text.
+      const offer = await api('POST', '/api/v1/me/totp/setup');
+      const qr = document.getElementById('totp-qr');
+      if (qr) qr.src = `data:image/svg+xml;base64,${btoa(offer.qrSvg)}`;
+      const secret = document.getElementById('totp-secret');
+      if (secret) secret.textContent = offer.secret;
+      document.getElementById('totp-enrol')?.removeAttribute('hidden');
+      button.hidden = true;
     } else if (button.dataset.action === 'revoke-others') {
       const result = await api('POST', '/api/v1/me/sessions/revoke-others');
       say(`Signed out of ${result.revoked} other session(s).`, 'info');
@@ -97,4 +106,47 @@ document.getElementById('profile-form')?.addEventListener('submit', async (event
   } catch (error) {
     say(error.message, 'error');
   }
+});
+
+/** Sends a form's fields as JSON to `path`; `done` says what happened. */
+function jsonForm(id, path, done) {
+  document.getElementById(id)?.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const body = Object.fromEntries(new FormData(form).entries());
+    try {
+      const answer = await api('POST', path, body);
+      form.reset();
+      done(answer);
+    } catch (error) {
+      say(error.message, 'error');
+    }
+  });
+}
+
+// A new password changes the session (and its CSRF token): the page is loaded again.
+jsonForm('password-change-form', '/api/v1/me/password', () => {
+  say('Password changed. Every other session, token and paired extension is signed out.', 'info');
+  window.setTimeout(() => window.location.reload(), 1200);
+});
+jsonForm('password-set-form', '/api/v1/me/password/set', () => {
+  say('Password set.', 'info');
+  window.setTimeout(() => window.location.reload(), 1200);
+});
+jsonForm('totp-enable-form', '/api/v1/me/totp/enable', (answer) => {
+  const list = document.getElementById('recovery-code-list');
+  for (const code of answer?.recoveryCodes ?? []) {
+    const item = document.createElement('li');
+    const text = document.createElement('code');
+    text.textContent = code;
+    item.append(text);
+    list?.append(item);
+  }
+  document.getElementById('totp-enrol')?.setAttribute('hidden', '');
+  document.getElementById('recovery-codes')?.removeAttribute('hidden');
+  say('Two-factor authentication is on. Save your recovery codes now.', 'info');
+});
+jsonForm('totp-disable-form', '/api/v1/me/totp/disable', () => {
+  say('Two-factor authentication is off.', 'info');
+  window.setTimeout(() => window.location.reload(), 1200);
 });
