@@ -1,13 +1,15 @@
 import type { Collection } from 'mongodb';
-import type { Actor } from '../admin/index.js';
 import type { AuditLog } from '../audit/index.js';
 import type { Deps, RequestMeta } from '../context.js';
 import { AppError, guardStore, insertUnique } from '../errors/index.js';
 import type { SessionService } from '../sessions/index.js';
 import { COLLECTIONS } from '../store/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
-import type { UserStore } from '../users/index.js';
+import type { User, UserStore } from '../users/index.js';
 import type { LocalAuthService } from './service.js';
+
+/** Who resets: an admin or owner (console, API) or an operator's shell. Same shape as admin's Actor. */
+type ResettingActor = { kind: 'user'; user: User } | { kind: 'cli' } | { kind: 'system' };
 
 /** A reset link lives at most an hour. */
 export const RESET_LINK_SECONDS = 3600;
@@ -42,7 +44,7 @@ export class PasswordResets {
     this.claims = deps.db.collection(COLLECTIONS.system);
   }
 
-  async issue(actor: Actor, targetId: string, meta?: RequestMeta): Promise<{ url: string; sent: boolean; expiresAt: string }> {
+  async issue(actor: ResettingActor, targetId: string, meta?: RequestMeta): Promise<{ url: string; sent: boolean; expiresAt: string }> {
     const target = await this.users.findById(targetId);
     if (!target) throw new AppError('NOT_FOUND');
     if (actor.kind === 'user') {
