@@ -2,4 +2,4 @@
 export { adminConsoleRoutes } from './console/index.js';
 export { UserDeletion } from './deletion.js';
 export { adminRoutes } from './routes.js';
-export { type Actor, AdminService } from './service.js';
+export { AdminService } from './service.js';
