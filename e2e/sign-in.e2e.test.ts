@@ -65,7 +65,8 @@ describe('SSO sign-in and the account page in Chromium', () => {
     expect((await second.sessions()).every((session) => session.current)).toBe(true);
 
     await second.signOut();
-    expect(second.page.url()).toBe(`${backendUrl}/sign-in`);
+    expect(second.page.url()).toBe(`${backendUrl}/sign-in?notice=signed-out`);
+    expect(await second.page.$eval('.banner-info', (element) => element.textContent)).toBe('You are signed out.');
     await second.page.goto(`${backendUrl}/account`);
     expect(second.page.url()).toContain('/sign-in');
   });
