@@ -130,7 +130,7 @@ describe('invitations and profile in a real browser', () => {
     await admin.goto(`${url}/sign-in`);
     await ssoSignIn(admin, { email: ALICE.email, password: ALICE.password });
     await admin.goto(`${url}/account`);
-    await Promise.all([admin.waitForNavigation(), admin.click('#admin-console-link')]);
+    await Promise.all([admin.waitForNavigation(), admin.click('.topnav a[href="/admin"]')]);
     await Promise.all([admin.waitForNavigation(), admin.click('a[href="/admin/invitations"]')]);
     await admin.type('#invite-form input[name="email"]', CAROL.email);
     await Promise.all([admin.waitForNavigation(), admin.click('#invite-form button')]);

@@ -134,13 +134,19 @@ describe('admin: disable, enable, ban and unban', () => {
     expect((await a.http.get(`/api/v1/admin/users/${target._id}/disable`).set('Authorization', `Bearer ${wide}`)).status).toBe(405);
   });
 
-  it('searches users by email or name prefix, status and role, with cursor pages; shows one user without IPs', async () => {
+  it('searches users by any part of the email or name, status and role, with cursor pages; shows one user without IPs', async () => {
     const { token } = await issueApiToken(a, admin, ['admin:users']);
     const get = (path: string) => a.http.get(path).set('Authorization', `Bearer ${token}`);
     const admins = await get('/api/v1/admin/users?role=owner');
     expect(admins.body.users.map((user: { id: string }) => user.id)).toEqual([owner._id]);
     const byName = await get('/api/v1/admin/users?q=olga');
     expect(byName.body.users).toHaveLength(1);
+    // Any part of the name or email: a surname or a domain finds people too; regex characters are literal.
+    const surname = await createUser(a, { name: 'Grace Hopperton' });
+    await a.db.collection('users').updateOne({ _id: surname._id as never }, { $set: { email: 'grace@navy.example' } });
+    expect((await get('/api/v1/admin/users?q=hopperton')).body.users.map((u: { id: string }) => u.id)).toEqual([surname._id]);
+    expect((await get('/api/v1/admin/users?q=navy.example')).body.users.map((u: { id: string }) => u.id)).toEqual([surname._id]);
+    expect((await get('/api/v1/admin/users?q=.*')).body.users).toEqual([]);
     const first = await get('/api/v1/admin/users?limit=1');
     expect(first.body.next).toBeTruthy();
     const second = await get(`/api/v1/admin/users?limit=1&cursor=${first.body.next}`);

@@ -38,7 +38,7 @@ export function adminRoutes(deps: CredentialDeps & { admin: AdminService; deleti
     {
       method: 'get',
       path: '/users',
-      summary: 'Search users by email or name prefix, status and role.',
+      summary: 'Search users by part of their email or name, status and role.',
       auth,
       query: adminUserQuerySchema,
       response: adminUserListSchema,

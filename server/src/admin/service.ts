@@ -99,8 +99,9 @@ export class AdminService {
   async search(query: AdminUserQuery): Promise<{ users: AdminUserView[]; next: string | null }> {
     const filter: Filter<User> = {};
     if (query.q) {
-      const prefix = new RegExp(`^${escapeRegExp(query.q.toLowerCase())}`);
-      filter.$or = [{ email: prefix }, { name: new RegExp(`^${escapeRegExp(query.q)}`, 'i') }];
+      // Anywhere in the email or name: a domain ("example.com") or a surname finds people too.
+      const anywhere = new RegExp(escapeRegExp(query.q), 'i');
+      filter.$or = [{ email: anywhere }, { name: anywhere }];
     }
     if (query.status) filter.status = query.status;
     if (query.role) filter.roles = query.role;

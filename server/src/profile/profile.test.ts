@@ -163,6 +163,20 @@ describe('M3 email of a local account: confirmed by a link to the new address', 
   });
 });
 
+describe('the account page offers only what the person can use', () => {
+  it('offers the admin:users scope to admins and owners only', async () => {
+    const { cookie } = await localAccount();
+    const plain = await t.http.get('/account').set('Cookie', cookie);
+    expect(plain.text).toContain('value="sessions:read"');
+    expect(plain.text).not.toContain('value="admin:users"');
+    expect(plain.text).not.toContain('href="/admin"');
+    const admin = await createUser(t, { roles: ['admin', 'user'] });
+    const page = await t.http.get('/account').set('Cookie', (await startBrowserSession(t, admin)).cookie);
+    expect(page.text).toContain('value="admin:users"');
+    expect(page.text).toContain('href="/admin"');
+  });
+});
+
 describe('M5 an address from an identity provider is read-only', () => {
   it('an SSO account may rename itself but not change its email', async () => {
     const { sessionCookie } = await signIn(t);

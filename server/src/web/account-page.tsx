@@ -24,7 +24,12 @@ const NOTICES: Record<string, string> = { 'email-changed': 'Your email address i
 export function AccountPage({ user, identity, sessions, csrfToken, scopes, activity, emailEditable, notice, local }: AccountPageProps) {
   const paired = sessions.filter((session) => session.kind === 'extension');
   return (
-    <Layout title="Your account" head={<meta name="csrf-token" content={csrfToken} />} script="/assets/account.js">
+    <Layout
+      title="Your account"
+      head={<meta name="csrf-token" content={csrfToken} />}
+      script="/assets/account.js"
+      nav={{ admin: user.roles.includes('admin') || user.roles.includes('owner'), current: 'account' }}
+    >
       <section class="card">
         <div class="row">
           <div>
@@ -34,13 +39,6 @@ export function AccountPage({ user, identity, sessions, csrfToken, scopes, activ
               {identity ? ` · signed in with ${identity.provider}` : ''}
             </p>
             <p class="muted">Roles: {user.roles.join(', ')}</p>
-            {user.roles.includes('admin') || user.roles.includes('owner') ? (
-              <p>
-                <a href="/admin" id="admin-console-link">
-                  Admin console
-                </a>
-              </p>
-            ) : null}
           </div>
           <form method="post" action="/auth/logout">
             <input type="hidden" name="csrf" value={csrfToken} />
@@ -111,12 +109,12 @@ export function AccountPage({ user, identity, sessions, csrfToken, scopes, activ
                   {session.current ? <span class="badge">This session</span> : null}
                   {session.scopes ? <div class="muted small">{session.scopes.join(', ')}</div> : null}
                 </td>
-                <td>{SESSION_KIND_LABELS[session.kind]}</td>
-                <td>{session.ip ?? 'Unknown'}</td>
-                <td>
+                <td data-label="Kind">{SESSION_KIND_LABELS[session.kind]}</td>
+                <td data-label="Where">{session.ip ?? 'Unknown'}</td>
+                <td data-label="Created">
                   <time datetime={session.createdAt}>{formatTime(session.createdAt)}</time>
                 </td>
-                <td>
+                <td data-label="Last seen">
                   <time datetime={session.lastSeenAt}>{formatTime(session.lastSeenAt)}</time>
                 </td>
                 <td>

@@ -8,7 +8,14 @@ import { renderToString } from 'preact-render-to-string';
  * with no inline script or style, so the strict CSP holds; the stylesheet follows the
  * system's light/dark preference.
  */
-export function Layout(props: { title: string; children: ComponentChildren; head?: ComponentChildren; script?: string }) {
+export function Layout(props: {
+  title: string;
+  children: ComponentChildren;
+  head?: ComponentChildren;
+  script?: string;
+  /** Signed-in pages: links to the account page and, for admins, the console. */
+  nav?: { admin: boolean; current?: 'account' | 'admin' };
+}) {
   return (
     <html lang="en">
       <head>
@@ -25,6 +32,18 @@ export function Layout(props: { title: string; children: ComponentChildren; head
           <a class="brand" href="/">
             Gatehouse
           </a>
+          {props.nav ? (
+            <nav class="topnav" aria-label="Main">
+              <a href="/account" aria-current={props.nav.current === 'account' ? 'page' : undefined}>
+                Your account
+              </a>
+              {props.nav.admin ? (
+                <a href="/admin" aria-current={props.nav.current === 'admin' ? 'page' : undefined}>
+                  Admin console
+                </a>
+              ) : null}
+            </nav>
+          ) : null}
         </header>
         <main id="main">{props.children}</main>
       </body>

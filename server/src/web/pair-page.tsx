@@ -20,7 +20,7 @@ export function PairCodePage(props: { code: string; csrfToken: string; error: st
         <h1>Pair a device</h1>
         <p>Type the code your browser extension (or other device) shows. It looks like ABCD-2345.</p>
         {props.error ? <Banner kind="error">{props.error}</Banner> : null}
-        <form id="pair-lookup" method="post" action="/pair">
+        <form id="pair-lookup" method="post" action="/pair" class="stacked-form">
           <input type="hidden" name="csrf" value={props.csrfToken} />
           <label for="user-code">Code</label>
           <input
@@ -34,7 +34,7 @@ export function PairCodePage(props: { code: string; csrfToken: string; error: st
             spellcheck={false}
             class="code-input"
           />
-          <button id="pair-continue" type="submit" class="button primary">
+          <button id="pair-continue" type="submit" class="button primary wide">
             Continue
           </button>
         </form>

@@ -105,7 +105,10 @@ export function webRoutes(deps: {
           identity={used ? { provider: provider?.name ?? used.providerId, email: used.email } : null}
           sessions={sessions}
           csrfToken={deps.csrf.forSession(principal.sessionId ?? '')}
-          scopes={Object.keys(SCOPES)}
+          // Only scopes this person can use: `admin:users` is for admins and owners.
+          scopes={Object.keys(SCOPES).filter(
+            (scope) => scope !== 'admin:users' || user.roles.includes('admin') || user.roles.includes('owner'),
+          )}
           activity={activity}
         />,
       ),

@@ -94,14 +94,19 @@ export function statusChangeOf(action: UserAction): StatusChange | null {
  * The buttons a user's page offers, from the account's state and the viewer's role. This only
  * tidies the page; AdminService decides what is allowed, and its refusal is shown as a banner.
  */
-export function offeredActions(target: Pick<User, 'status' | 'roles'>, viewerIsOwner: boolean): UserAction[] {
+export function offeredActions(target: Pick<User, '_id' | 'status' | 'roles'>, viewer: Pick<User, '_id' | 'roles'>): UserAction[] {
+  const viewerIsOwner = viewer.roles.includes('owner');
+  // The rules AdminService applies: never oneself, never an owner, another admin only for an owner.
+  if (target._id === viewer._id || target.roles.includes('owner')) return [];
   const offered: UserAction[] = [];
-  if (target.status === 'active') offered.push('disable');
-  if (target.status === 'disabled') offered.push('enable');
-  if (target.status !== 'banned') offered.push('ban');
-  if (target.status === 'banned') offered.push('unban');
-  offered.push('revoke-all');
-  if (viewerIsOwner && !target.roles.includes('owner')) offered.push(target.roles.includes('admin') ? 'revoke-admin' : 'grant-admin');
+  if (!target.roles.includes('admin') || viewerIsOwner) {
+    if (target.status === 'active') offered.push('disable');
+    if (target.status === 'disabled') offered.push('enable');
+    if (target.status !== 'banned') offered.push('ban');
+    if (target.status === 'banned') offered.push('unban');
+    offered.push('revoke-all');
+  }
+  if (viewerIsOwner) offered.push(target.roles.includes('admin') ? 'revoke-admin' : 'grant-admin');
   return offered;
 }
 

@@ -8,8 +8,41 @@ import { Option } from './users-page.js';
 /** The filters as typed, to refill the form and to carry into the next page's link. */
 export type AuditFilterText = Partial<Record<'action' | 'outcome' | 'actor' | 'target' | 'since' | 'until', string>>;
 
+/** Names and emails of the people an entry mentions, by user id. */
+export type People = ReadonlyMap<string, { name: string; email: string | null }>;
+
+/** `login.succeeded` → "Login succeeded", `session.revoked_all` → "Session revoked all". */
+export function readableAction(action: string): string {
+  const words = action.replace('.', ' ').replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+const PARTIES: Record<string, string> = { cli: 'Command line', anonymous: 'Anonymous', system: 'Gatehouse' };
+
+/** An actor or target: a person by name and email, linked to their page; anything else in words. */
+function Party({ value, people }: { value: string | null | undefined; people: People }) {
+  if (!value) return null;
+  const [kind, id = ''] = value.split(/:(.*)/s) as [string, string?];
+  const person = kind === 'user' ? people.get(id) : undefined;
+  if (person) {
+    return (
+      <>
+        <a href={`/admin/users/${encodeURIComponent(id)}`}>{person.name}</a>
+        {person.email ? <span class="muted small block">{person.email}</span> : null}
+      </>
+    );
+  }
+  if (PARTIES[value]) return <>{PARTIES[value]}</>;
+  if (kind === 'user') return <span class="muted">a deleted account</span>;
+  return (
+    <>
+      {kind} <code class="small">{id}</code>
+    </>
+  );
+}
+
 /** `/admin/audit`: the trail, newest first, with exact filters and the export links. */
-export function AuditPage(props: { filter: AuditFilterText; entries: AuditView[]; next: string | null; paged: boolean }) {
+export function AuditPage(props: { filter: AuditFilterText; entries: AuditView[]; next: string | null; paged: boolean; people: People }) {
   const { filter } = props;
   const link = (path: string, extra: Record<string, string>, keys = Object.keys(filter)) => {
     const params = new URLSearchParams();
@@ -30,7 +63,7 @@ export function AuditPage(props: { filter: AuditFilterText; entries: AuditView[]
             <select id="audit-action" name="action">
               <Option value="" current={filter.action} label="Any" />
               {AUDIT_ACTIONS.map((action) => (
-                <Option key={action} value={action} current={filter.action} label={action} />
+                <Option key={action} value={action} current={filter.action} label={readableAction(action)} />
               ))}
             </select>
           </div>
@@ -93,13 +126,23 @@ export function AuditPage(props: { filter: AuditFilterText; entries: AuditView[]
                   <td>
                     <Time iso={entry.time} />
                   </td>
-                  <td>
-                    <code>{entry.action}</code>
+                  <td class="words" title={entry.action}>
+                    {readableAction(entry.action)}
                   </td>
                   <td>{entry.outcome}</td>
-                  <td>{entry.actor}</td>
-                  <td>{entry.target ?? ''}</td>
-                  <td class="small">{Object.keys(entry.details).length ? JSON.stringify(entry.details) : ''}</td>
+                  <td>
+                    <Party value={entry.actor} people={props.people} />
+                  </td>
+                  <td>
+                    <Party value={entry.target} people={props.people} />
+                  </td>
+                  <td class="small">
+                    {Object.entries(entry.details).map(([key, value]) => (
+                      <span key={key} class="block">
+                        {key}: {Array.isArray(value) ? value.join(', ') : String(value)}
+                      </span>
+                    ))}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -21,7 +21,7 @@ export interface Notice {
 /** The console's frame: the site layout, the console navigation, then the page's banner. */
 export function AdminFrame(props: { title: string; section: Section; notice?: Notice | null; children: ComponentChildren }) {
   return (
-    <Layout title={`${props.title} · Admin`}>
+    <Layout title={`${props.title} · Admin`} nav={{ admin: true, current: 'admin' }}>
       <nav class="admin-nav" aria-label="Admin console">
         <ul>
           {SECTIONS.map((section) => (
@@ -31,9 +31,6 @@ export function AdminFrame(props: { title: string; section: Section; notice?: No
               </a>
             </li>
           ))}
-          <li>
-            <a href="/account">Your account</a>
-          </li>
         </ul>
       </nav>
       {props.notice ? (

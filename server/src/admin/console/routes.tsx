@@ -220,7 +220,18 @@ export function adminConsoleRoutes(deps: ConsoleDeps) {
       const raw = readParams(ctx.querystring);
       const filter: AuditFilterText = {};
       for (const key of ['action', 'outcome', 'actor', 'target', 'since', 'until'] as const) if (raw[key]) filter[key] = raw[key];
-      sendHtml(ctx, renderPage(<AuditPage filter={filter} entries={entries} next={next} paged={!!query.cursor} />));
+      // Names and emails instead of raw ids: one read for every person the page mentions.
+      const ids = [
+        ...new Set(
+          entries
+            .flatMap((e) => [e.actor, e.target ?? ''])
+            .filter((p) => p.startsWith('user:'))
+            .map((p) => p.slice(5)),
+        ),
+      ];
+      const found = ids.length ? await deps.users.page({ _id: { $in: ids } }, ids.length) : [];
+      const people = new Map(found.map((user) => [user._id, { name: user.name, email: user.email ?? null }]));
+      sendHtml(ctx, renderPage(<AuditPage filter={filter} entries={entries} next={next} paged={!!query.cursor} people={people} />));
     },
   );
 
@@ -438,7 +449,7 @@ export function adminConsoleRoutes(deps: ConsoleDeps) {
   async function renderUserPage(ctx: AppContext, userId: string, notice: Notice | null, unsentLink?: string): Promise<string> {
     const detail = await deps.admin.detail(userId);
     const me = viewer(ctx);
-    const actions = offeredActions(detail.user, me.roles.includes('owner'));
+    const actions = offeredActions({ ...detail.user, _id: detail.user.id }, me);
     const target = await deps.users.findById(userId);
     const supportAccess = target && deps.impersonation.allowed(me, target) ? { csrf: csrfFor(ctx) } : null;
     // The same rules as PasswordResets.issue: never oneself or an owner; another admin only for an owner.

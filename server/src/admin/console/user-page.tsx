@@ -2,6 +2,7 @@
 /** @jsxImportSource preact */
 import { type AdminUserView, SESSION_KIND_LABELS, type SessionView } from '@gatehouse/shared';
 import { ACTION_TEXT } from './actions.js';
+import { readableAction } from './audit-page.js';
 import { AdminFrame, type Notice, StatusBadge, Time } from './frame.js';
 import type { UserAction } from './schemas.js';
 
@@ -48,7 +49,11 @@ export function UserPage(props: {
           </dd>
         </dl>
         <h2 id="actions-heading">Actions</h2>
-        <p class="muted small">Each action asks for confirmation first.</p>
+        <p class="muted small">
+          {props.actions.length === 0
+            ? 'No action applies here: nobody acts on their own account or an owner’s, and only owners act on admins.'
+            : 'Each action asks for confirmation first.'}
+        </p>
         <ul class="actions" aria-labelledby="actions-heading">
           {props.actions.map((action) => (
             <li key={action}>
@@ -193,7 +198,13 @@ export function UserPage(props: {
           <ul class="activity">
             {events.map((event, index) => (
               <li key={`${event.time}-${index}`} data-action-name={event.action}>
-                <Time iso={event.time} /> · <code>{event.action}</code> · {event.outcome} · by {event.actor}
+                <Time iso={event.time} /> · {readableAction(event.action)}
+                {event.outcome === 'success' ? '' : ` (${event.outcome})`} ·{' '}
+                {event.actor === `user:${user.id}`
+                  ? `by ${user.name}`
+                  : event.actor.startsWith('user:')
+                    ? 'by an administrator'
+                    : `by ${event.actor}`}
               </li>
             ))}
           </ul>
