@@ -58,13 +58,27 @@ export class AccountPage {
     );
   }
 
+  /** Clicks, and accepts the confirmation that says what will stop working; returns its text. */
+  private async confirmClick(selector: string): Promise<string> {
+    const dialog = new Promise<string>((resolve) =>
+      this.page.once('dialog', (asked) => {
+        resolve(asked.message());
+        void asked.accept();
+      }),
+    );
+    await this.page.click(selector);
+    return dialog;
+  }
+
   async revoke(sessionId: string): Promise<void> {
-    await this.page.click(`button[data-action="revoke"][data-session-id="${sessionId}"]`);
+    const question = await this.confirmClick(`button[data-action="revoke"][data-session-id="${sessionId}"]`);
+    if (!question.includes('stops working')) throw new Error(`unexpected confirmation: ${question}`);
     await this.page.waitForFunction((id) => !document.querySelector(`tr[data-session-id="${id}"]`), {}, sessionId);
   }
 
   async signOutEverywhereElse(): Promise<string> {
-    await this.page.click('button[data-action="revoke-others"]');
+    const question = await this.confirmClick('button[data-action="revoke-others"]');
+    if (!question.includes('stay signed in')) throw new Error(`unexpected confirmation: ${question}`);
     await this.page.waitForFunction(() => !document.getElementById('account-status')?.hidden);
     return this.page.$eval('#account-status', (element) => element.textContent ?? '');
   }

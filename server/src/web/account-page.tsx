@@ -124,6 +124,7 @@ export function AccountPage({ user, identity, sessions, csrfToken, scopes, activ
                       class="button"
                       data-action="revoke"
                       data-session-id={session.id}
+                      data-device={`${session.device} (${SESSION_KIND_LABELS[session.kind].toLowerCase()})`}
                       aria-label={`Revoke ${session.device}`}
                     >
                       Revoke

@@ -32,6 +32,14 @@ document.addEventListener('click', async (event) => {
   const button = event.target instanceof Element ? event.target.closest('button[data-action]') : null;
   if (!button) return;
   event.preventDefault();
+  // Revoking says first what stops working (issue 13); declining changes nothing.
+  const questions = {
+    revoke: () => `Revoke ${button.dataset.device ?? 'this session'}? It stops working at its next request.`,
+    'revoke-others': () =>
+      'Sign out every other browser, paired extension and API token of your account? Each stops working at its next request; you stay signed in here.',
+  };
+  const question = questions[button.dataset.action];
+  if (question && !window.confirm(question())) return;
   button.disabled = true;
   try {
     if (button.dataset.action === 'revoke') {
