@@ -59,7 +59,7 @@ function devSecrets() {
  * the ports may change. Mode 600, like the secrets it repeats.
  */
 function writeCliSettings(backendEnv) {
-  const keys = ['MONGODB_URL', 'REDIS_URL', 'REDIS_KEY_PREFIX', 'MASTER_KEY', 'SECRET_KEY', 'PUBLIC_URL'];
+  const keys = ['MONGODB_URL', 'REDIS_URL', 'REDIS_KEY_PREFIX', 'MASTER_KEY', 'SECRET_KEY', 'PUBLIC_URL', 'SMTP_URL', 'MAIL_FROM'];
   const settings = Object.fromEntries(keys.filter((k) => backendEnv[k] !== undefined).map((k) => [k, backendEnv[k]]));
   const file = join(dataDir, 'dev-env.json');
   writeFileSync(file, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
