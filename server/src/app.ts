@@ -112,6 +112,7 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
   );
   const authenticator = new Authenticator(issuer, revocation);
   const users = new UserStore(deps.db, userChangeAnnouncer(deps));
+  audit.names = async (ids) => new Map((await users.page({ _id: { $in: ids } }, ids.length)).map((user) => [user._id, user.name]));
   const userCache = new UserCache(deps.redis, invalidationChannel(config.REDIS_KEY_PREFIX), config.USER_CACHE_SECONDS * 1000, log);
   const sessions = new SessionService(deps, users, issuer, authenticator, revocation);
   const admin = new AdminService(deps, users, sessions, audit);

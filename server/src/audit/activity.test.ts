@@ -2,7 +2,7 @@
 // account page show what happened to and by them — never other people's entries — with IPs
 // readable only where they were sealed under their own key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, issueApiToken, type TestApp } from '../../test/harness.js';
+import { createTestApp, createUser, issueApiToken, type TestApp } from '../../test/harness.js';
 import { ALICE, BOB, signIn } from '../../test/sign-in.js';
 import type { User } from '../users/index.js';
 
@@ -58,5 +58,26 @@ describe('recent security activity', () => {
       expect(response.status).toBe(400);
       expect(response.body.code).toBe('VALIDATION_FAILED');
     }
+  });
+
+  it('says from the reader’s point of view what happened to what, and who did it', async () => {
+    const admin = await createUser(t, { roles: ['admin', 'user'], name: 'Ada Admin' });
+    const person = await createUser(t, { name: 'Bo Person' });
+    const meta = { requestId: 'test', ip: '127.0.0.1', userAgent: 'vitest' };
+    await t.services.admin.changeStatus({ kind: 'user', user: admin }, person._id, 'disable', meta);
+    await t.services.admin.changeStatus({ kind: 'user', user: admin }, person._id, 'enable', meta);
+    await t.services.audit.record({ action: 'pairing.confirmed', outcome: 'failure', actor: `user:${person._id}`, details: {} }, meta);
+    await t.services.audit.record({ action: 'token.exchange_failed', outcome: 'refused', actor: `user:${person._id}`, details: {} }, meta);
+    const adminFeed = (await t.services.audit.recentFor(admin, 10)).map((entry) => entry.description);
+    expect(adminFeed).toEqual(expect.arrayContaining(['You disabled Bo Person’s account', 'You enabled Bo Person’s account']));
+    const personFeed = (await t.services.audit.recentFor(person, 10)).map((entry) => entry.description);
+    expect(personFeed).toEqual(
+      expect.arrayContaining([
+        'Account disabled by Ada Admin',
+        'Account enabled by Ada Admin',
+        'Device pairing approved — failed',
+        'A paired device was refused',
+      ]),
+    );
   });
 });

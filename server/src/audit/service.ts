@@ -1,4 +1,4 @@
-import { ACTIVITY_LABELS, type ActivityEntry, type AuditAction, type AuditOutcome } from '@gatehouse/shared';
+import type { ActivityEntry, AuditAction, AuditOutcome } from '@gatehouse/shared';
 import type { Collection, Document } from 'mongodb';
 import type { Deps, RequestMeta } from '../context.js';
 import { randomId } from '../crypto/index.js';
@@ -6,6 +6,7 @@ import { guardStore } from '../errors/index.js';
 import { describeDevice } from '../http/index.js';
 import { safeLogValue } from '../log/index.js';
 import { COLLECTIONS } from '../store/index.js';
+import { describeForReader } from './describe.js';
 import { type AuditQuery, type AuditView, entriesAbout, searchAudit } from './search.js';
 
 /** Fields that may appear in an entry's details; anything else is dropped, so no secret can slip in. */
@@ -60,6 +61,8 @@ export class AuditLog {
   private readonly entries: Collection<AuditEntry>;
   /** The same collection, read as plain documents (entries written by older versions included). */
   private readonly documents: Collection<Document>;
+  /** Display names of users by id, for activity in words (wired by the app: users/ owns them). */
+  names: ((ids: string[]) => Promise<ReadonlyMap<string, string>>) | null = null;
 
   constructor(private readonly deps: Deps) {
     this.entries = deps.db.collection<AuditEntry>(COLLECTIONS.audit);
@@ -117,17 +120,18 @@ export class AuditLog {
         .limit(limit)
         .toArray(),
     );
+    const mentioned = new Set(
+      entries
+        .flatMap((entry) => [entry.actor, entry.target ?? ''])
+        .filter((party) => party.startsWith('user:') && party !== `user:${user._id}`),
+    );
+    const names =
+      mentioned.size > 0 && this.names ? await this.names([...mentioned].map((party) => party.slice(5))) : new Map<string, string>();
     return entries.map((entry) => ({
       time: entry.time.toISOString(),
       action: entry.action,
       outcome: entry.outcome,
-      description:
-        ACTIVITY_LABELS[entry.action] +
-        (entry.outcome === 'success' ? '' : ` (${entry.outcome})`) +
-        // A support view says why, in the admin's words (docs/impersonation.md).
-        (entry.action === 'impersonation.started' && entry.outcome === 'success' && typeof entry.details?.reason === 'string'
-          ? `: “${entry.details.reason}”`
-          : ''),
+      description: describeForReader(entry, user._id, names),
       ip: entry.ip && entry.ipKey === user._id ? this.deps.ipCipher.decrypt(entry.ip, user._id, user.keySalt) : null,
       device: entry.userAgent ? describeDevice(entry.userAgent) : null,
     }));

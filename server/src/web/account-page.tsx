@@ -161,7 +161,7 @@ export function AccountPage({ user, identity, sessions, csrfToken, scopes, activ
             {activity.map((entry) => (
               <li key={`${entry.time}-${entry.action}`} data-action-name={entry.action}>
                 <time datetime={entry.time}>{formatTime(entry.time)}</time> · {entry.description}
-                {entry.device ? <span class="muted"> · {entry.device}</span> : null}
+                {entry.device ? <span class="muted"> · from {entry.device}</span> : null}
                 {entry.ip ? <span class="muted"> · {entry.ip}</span> : null}
               </li>
             ))}
