@@ -177,6 +177,20 @@ describe('the account page offers only what the person can use', () => {
   });
 });
 
+describe('the account page lists API tokens apart from sessions', () => {
+  it('shows each token with its name, scopes, dates and a Revoke that names it', async () => {
+    const { user, cookie } = await localAccount();
+    await issueApiToken(t, user, ['profile:read', 'activity:read']);
+    const page = await t.http.get('/account').set('Cookie', cookie);
+    const tokens = page.text.slice(page.text.indexOf('id="api-tokens"'));
+    expect(tokens).toContain('test token');
+    expect(tokens).toContain('profile:read, activity:read');
+    expect(tokens).toContain('data-device="the API token “test token”"');
+    const sessionsTable = page.text.slice(page.text.indexOf('id="sessions-heading"'), page.text.indexOf('id="paired-heading"'));
+    expect(sessionsTable).not.toContain('test token');
+  });
+});
+
 describe('M5 an address from an identity provider is read-only', () => {
   it('an SSO account may rename itself but not change its email', async () => {
     const { sessionCookie } = await signIn(t);

@@ -23,6 +23,9 @@ const NOTICES: Record<string, string> = { 'email-changed': 'Your email address i
 
 export function AccountPage({ user, identity, sessions, csrfToken, scopes, activity, emailEditable, notice, local }: AccountPageProps) {
   const paired = sessions.filter((session) => session.kind === 'extension');
+  // API tokens are listed and revoked apart from the sessions of browsers and devices.
+  const tokens = sessions.filter((session) => session.kind === 'api');
+  const signedIn = sessions.filter((session) => session.kind !== 'api');
   return (
     <Layout
       title="Your account"
@@ -102,7 +105,7 @@ export function AccountPage({ user, identity, sessions, csrfToken, scopes, activ
             </tr>
           </thead>
           <tbody>
-            {sessions.map((session) => (
+            {signedIn.map((session) => (
               <tr key={session.id} data-session-id={session.id}>
                 <td>
                   {session.device}
@@ -169,7 +172,55 @@ export function AccountPage({ user, identity, sessions, csrfToken, scopes, activ
         )}
       </section>
       <section class="card" aria-labelledby="tokens-heading">
-        <h2 id="tokens-heading">Create an API token</h2>
+        <h2 id="tokens-heading">API tokens</h2>
+        {tokens.length === 0 ? (
+          <p class="muted">No API token yet.</p>
+        ) : (
+          <table class="sessions" id="api-tokens">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Scopes</th>
+                <th scope="col">Created</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Last used</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {tokens.map((token) => (
+                <tr key={token.id} data-session-id={token.id}>
+                  <td>{token.device}</td>
+                  <td data-label="Scopes">{(token.scopes ?? []).join(', ')}</td>
+                  <td data-label="Created">
+                    <time datetime={token.createdAt}>{formatTime(token.createdAt)}</time>
+                  </td>
+                  <td data-label="Expires">
+                    <time datetime={token.expiresAt}>{formatTime(token.expiresAt)}</time>
+                  </td>
+                  <td data-label="Last used">
+                    <time datetime={token.lastSeenAt}>{formatTime(token.lastSeenAt)}</time>
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      class="button"
+                      data-action="revoke"
+                      data-session-id={token.id}
+                      data-device={`the API token “${token.device}”`}
+                      aria-label={`Revoke the API token ${token.device}`}
+                    >
+                      Revoke
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <h3>Create an API token</h3>
         <form id="api-token-form" class="stack">
           <label for="token-name">Name</label>
           <input id="token-name" name="name" required maxlength={60} />
@@ -187,9 +238,12 @@ export function AccountPage({ user, identity, sessions, csrfToken, scopes, activ
             Create token
           </button>
         </form>
-        <div hidden>
+        <div hidden id="api-token-output">
           <p>Your new token (shown once):</p>
           <code id="api-token-value" class="token" />
+          <button type="button" class="button" data-action="copy-token">
+            Copy
+          </button>
         </div>
       </section>
     </Layout>

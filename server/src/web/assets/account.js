@@ -55,6 +55,9 @@ document.addEventListener('click', async (event) => {
       if (secret) secret.textContent = offer.secret;
       document.getElementById('totp-enrol')?.removeAttribute('hidden');
       button.hidden = true;
+    } else if (button.dataset.action === 'copy-token') {
+      await navigator.clipboard.writeText(document.getElementById('api-token-value')?.textContent ?? '');
+      say('Token copied.', 'info');
     } else if (button.dataset.action === 'revoke-others') {
       const result = await api('POST', '/api/v1/me/sessions/revoke-others');
       say(`Signed out of ${result.revoked} other session(s).`, 'info');
