@@ -134,6 +134,8 @@ export const adminUserQuerySchema = z.strictObject({
   status: userStatusSchema.optional(),
   role: roleSchema.optional(),
   cursor: z.string().max(200).optional(),
+  /** The page before this cursor (the `prev` of an answer). */
+  before: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 export type AdminUserQuery = z.infer<typeof adminUserQuerySchema>;
@@ -171,6 +173,11 @@ export type RoleChange = z.infer<typeof roleChangeSchema>;
 
 /** Answers of the admin and sign-out-everywhere endpoints. */
 export const revokedCountSchema = z.object({ revoked: z.number().int() });
-export const adminUserListSchema = z.object({ users: z.array(adminUserViewSchema), next: z.string().nullable() });
+export const adminUserListSchema = z.object({
+  users: z.array(adminUserViewSchema),
+  next: z.string().nullable(),
+  /** The cursor of the page before, or null on the first page. */
+  prev: z.string().nullable(),
+});
 export const userStatusAnswerSchema = z.object({ id: z.string(), status: userStatusSchema });
 export const userRolesAnswerSchema = z.object({ id: z.string(), roles: z.array(roleSchema) });

@@ -151,6 +151,12 @@ describe('admin: disable, enable, ban and unban', () => {
     expect(first.body.next).toBeTruthy();
     const second = await get(`/api/v1/admin/users?limit=1&cursor=${first.body.next}`);
     expect(second.body.users[0].id).not.toBe(first.body.users[0].id);
+    // And back: the page before the second is the first, which has nothing before it.
+    expect(first.body.prev).toBeNull();
+    const back = await get(`/api/v1/admin/users?limit=1&before=${second.body.prev}`);
+    expect(back.body.users.map((u: { id: string }) => u.id)).toEqual(first.body.users.map((u: { id: string }) => u.id));
+    expect(back.body.prev).toBeNull();
+    expect(back.body.next).toBe(first.body.next);
     expect((await get('/api/v1/admin/users?q[$ne]=x')).status).toBe(400);
     expect((await get('/api/v1/admin/users?status=weird')).status).toBe(400);
 

@@ -96,7 +96,7 @@ export class AdminService {
   }
 
   /** Users matching a search (email or name prefix, case-insensitive), a status and a role. */
-  async search(query: AdminUserQuery): Promise<{ users: AdminUserView[]; next: string | null }> {
+  async search(query: AdminUserQuery): Promise<{ users: AdminUserView[]; next: string | null; prev: string | null }> {
     const filter: Filter<User> = {};
     if (query.q) {
       // Anywhere in the email or name: a domain ("example.com") or a surname finds people too.
@@ -105,10 +105,25 @@ export class AdminService {
     }
     if (query.status) filter.status = query.status;
     if (query.role) filter.roles = query.role;
+    if (query.before) {
+      // Paging back: one more than a page tells whether there is a page before this one.
+      const found = await this.users.pageBefore(filter, query.limit + 1, decodeIdCursor(query.before));
+      const page = found.length > query.limit ? found.slice(1) : found;
+      const [first, last] = [page[0], page[page.length - 1]];
+      return {
+        users: page.map(toView),
+        next: last ? encodeCursor(last._id) : null,
+        prev: found.length > query.limit && first ? encodeCursor(first._id) : null,
+      };
+    }
     const found = await this.users.page(filter, query.limit + 1, query.cursor ? decodeIdCursor(query.cursor) : undefined);
     const page = found.slice(0, query.limit);
-    const last = page[page.length - 1];
-    return { users: page.map(toView), next: found.length > query.limit && last ? encodeCursor(last._id) : null };
+    const [first, last] = [page[0], page[page.length - 1]];
+    return {
+      users: page.map(toView),
+      next: found.length > query.limit && last ? encodeCursor(last._id) : null,
+      prev: query.cursor && first ? encodeCursor(first._id) : null,
+    };
   }
 
   /** One user with their identities, active sessions and recent audit events. */

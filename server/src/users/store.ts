@@ -209,6 +209,18 @@ export class UserStore {
     );
   }
 
+  /** The `limit` users just before `beforeId` in id order, returned in id order. */
+  async pageBefore(filter: Filter<User>, limit: number, beforeId: string): Promise<User[]> {
+    const found = await guardStore(() =>
+      this.users
+        .find({ ...filter, _id: { $lt: beforeId } })
+        .sort({ _id: -1 })
+        .limit(limit)
+        .toArray(),
+    );
+    return found.reverse();
+  }
+
   /** Bans every given email for the user: a ban follows the person, whatever identity they come back with. */
   async recordBan(userId: string, emails: Iterable<string>, at: Date): Promise<void> {
     for (const email of emails) {

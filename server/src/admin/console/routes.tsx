@@ -118,8 +118,11 @@ export function adminConsoleRoutes(deps: ConsoleDeps) {
     { method: 'get', path: '/admin', summary: 'Admin console page.', hidden: true, query: consoleUserQuerySchema },
     ...adminPage,
     async ({ query }, ctx) => {
-      const { users, next } = await deps.admin.search(query);
-      sendHtml(ctx, renderPage(<UsersPage filter={query} users={users} next={next} paged={!!query.cursor} />));
+      const { users, next, prev } = await deps.admin.search(query);
+      sendHtml(
+        ctx,
+        renderPage(<UsersPage filter={query} users={users} next={next} prev={prev} paged={!!(query.cursor || query.before)} />),
+      );
     },
   );
 

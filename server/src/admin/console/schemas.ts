@@ -23,6 +23,7 @@ export const consoleUserQuerySchema = z.strictObject({
   status: blank(userStatusSchema),
   role: blank(roleSchema),
   cursor: blank(z.string().max(200)),
+  before: blank(z.string().max(200)),
   limit: limitField,
 });
 

@@ -11,7 +11,13 @@ export interface UsersFilter {
 }
 
 /** `/admin`: search by email or name prefix, filter by status and role, a page at a time. */
-export function UsersPage(props: { filter: UsersFilter; users: AdminUserView[]; next: string | null; paged: boolean }) {
+export function UsersPage(props: {
+  filter: UsersFilter;
+  users: AdminUserView[];
+  next: string | null;
+  prev: string | null;
+  paged: boolean;
+}) {
   const { filter } = props;
   const keep = (extra: Record<string, string>) => {
     const params = new URLSearchParams();
@@ -87,6 +93,11 @@ export function UsersPage(props: { filter: UsersFilter; users: AdminUserView[]; 
         )}
         <nav class="pager" aria-label="Pages">
           {props.paged ? <a href={keep({})}>First page</a> : null}
+          {props.prev ? (
+            <a id="users-prev" rel="prev" href={keep({ before: props.prev })}>
+              Previous page
+            </a>
+          ) : null}
           {props.next ? (
             <a id="users-next" rel="next" href={keep({ cursor: props.next })}>
               Next page
