@@ -1,4 +1,5 @@
 import type { Page } from 'puppeteer-core';
+import { pressWithKeyboard } from './keyboard.js';
 
 /** Gatehouse's sign-in page. */
 export class SignInPage {
@@ -107,8 +108,9 @@ export class PairPage {
     return this.page.$eval('#pair-phrase', (element) => element.textContent?.trim() ?? '');
   }
 
+  /** Approves with the keyboard only: Tab to the button, Enter (issue 13, keyboard flows). */
   async approve(): Promise<string> {
-    await this.page.click('#pair-approve');
+    await Promise.all([this.page.waitForNavigation(), pressWithKeyboard(this.page, '#pair-approve')]);
     return this.outcome();
   }
 
