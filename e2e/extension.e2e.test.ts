@@ -1,4 +1,4 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -149,6 +149,9 @@ describe.each<BrowserName>(['chromium', 'firefox'])('the extension in %s', (name
       expect(sessions.find((session) => session.id === browserSession)?.kind).toBe('browser');
       // Recent security activity: the pairing just completed is there.
       expect(await popup.activity()).toContain('pairing.completed');
+      // For reviewers (issue 13): the popup as a paired person sees it.
+      mkdirSync(join(artifacts, 'screenshots'), { recursive: true });
+      await popup.page.screenshot({ path: join(artifacts, 'screenshots', `popup-paired-${name}.png`), fullPage: true });
       return own[0]?.id ?? '';
     });
 

@@ -91,20 +91,24 @@ export function mountPopup(app: HTMLElement): void {
   };
 
   const sessionItem = (session: SessionView) => {
-    const label = session.current ? `${session.device} (this extension)` : session.device;
+    // Where and when tell rows of the same browser apart; this extension's own row says so and
+    // has no Revoke (it is disconnected from the account page, not from inside itself).
+    const where = session.ip ? ` · from ${session.ip}` : '';
     return h(
       'li',
       { 'data-session-id': session.id, 'data-kind': session.kind, 'data-current': String(session.current) },
-      h('span', { class: 'device' }, session.device, session.current ? h('span', { class: 'current' }, ' (current)') : null),
+      h('span', { class: 'device' }, session.device, session.current ? h('span', { class: 'current' }, ' (this browser)') : null),
       h(
         'span',
         { class: 'meta' },
-        `${kindLabel(session.kind)} · created ${formatTime(session.createdAt)} · last seen ${formatTime(session.lastSeenAt)}`,
+        `${kindLabel(session.kind)}${where} · created ${formatTime(session.createdAt)} · last seen ${formatTime(session.lastSeenAt)}`,
       ),
-      act(h('button', { type: 'button', class: 'revoke', 'aria-label': `Revoke ${label}` }, 'Revoke'), async () => {
-        await sendRequest({ type: 'session.revoke', sessionId: session.id });
-        await loadAccount();
-      }),
+      session.current
+        ? null
+        : act(h('button', { type: 'button', class: 'revoke', 'aria-label': `Revoke ${session.device}` }, 'Revoke'), async () => {
+            await sendRequest({ type: 'session.revoke', sessionId: session.id });
+            await loadAccount();
+          }),
     );
   };
 
@@ -130,7 +134,11 @@ export function mountPopup(app: HTMLElement): void {
                   'li',
                   { 'data-action-name': entry.action },
                   h('span', { class: 'device' }, entry.description),
-                  h('span', { class: 'meta' }, [formatTime(entry.time), entry.device].filter(Boolean).join(' · ')),
+                  h(
+                    'span',
+                    { class: 'meta' },
+                    [formatTime(entry.time), entry.device ? `from ${entry.device}` : null].filter(Boolean).join(' · '),
+                  ),
                 ),
               ),
             ),
@@ -185,7 +193,9 @@ export function mountPopup(app: HTMLElement): void {
     }
     app.dataset.state = state.state;
     // Keyboard users keep their place: when the screen changed under them, focus its first control.
-    if (previous && !app.contains(document.activeElement)) view.querySelector<HTMLElement>('button, a[href]')?.focus();
+    // Never a destructive one: on the account view that is Refresh, not a session's Revoke.
+    if (previous && !app.contains(document.activeElement))
+      (view.querySelector<HTMLElement>('#refresh') ?? view.querySelector<HTMLElement>('button:not(.revoke), a[href]'))?.focus();
   };
 
   /** Asks the background for the current state and renders it (one render at a time). */

@@ -12,9 +12,9 @@ export function kindLabel(kind: string): string {
   return known.success ? SESSION_KIND_LABELS[known.data] : kind;
 }
 
-/** A short local date and time, or the raw value when it is not a date. */
+/** "2026-12-04 04:16 UTC", as the backend's pages write times; the raw value when it is not a date. */
 export function formatTime(iso: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
