@@ -16,12 +16,18 @@ export function mountPopup(app: HTMLElement): void {
   const view = app.querySelector<HTMLElement>('#view') ?? app.appendChild(h('section', { id: 'view' }));
   let current: PopupState | null = null;
   let transient: string | null = null;
+  /** Whether `transient` reports a failure (styled as one) or a success (styled as news). */
+  let transientKind: 'error' | 'info' = 'error';
   let countdown: ReturnType<typeof setInterval> | undefined;
   let rendering = Promise.resolve();
 
-  const showMessage = () => setMessage(message, current?.notice?.message ?? transient);
+  const showMessage = () => {
+    setMessage(message, current?.notice?.message ?? transient);
+    message.dataset.kind = current?.notice ? 'error' : transientKind;
+  };
   const fail = (error: unknown) => {
     transient = toExtensionError(error).message;
+    transientKind = 'error';
     showMessage();
   };
 
@@ -150,6 +156,7 @@ export function mountPopup(app: HTMLElement): void {
         act(h('button', { id: 'revoke-others', type: 'button' }, 'Sign out everywhere else'), async () => {
           const { revoked } = await sendRequest({ type: 'sessions.revokeOthers' });
           transient = revoked === 1 ? 'Signed out 1 other session.' : `Signed out ${revoked} other sessions.`;
+          transientKind = 'info';
           await loadAccount();
           showMessage();
         }),
