@@ -1,58 +1,27 @@
 // Issue 13, "How it must be checked": every page at 1,280 and 390 px, light and dark, in Chromium:
 // no horizontal overflow and no serious or critical accessibility violation (axe-core). Each
 // page is also written to e2e/artifacts/screenshots/ for a reviewer to look at.
-//
-// axe-core is injected into the page directly: @axe-core/puppeteer would do the same, but it
-// needs the full `puppeteer` package as a peer, whose install downloads a browser (we drive
-// Debian's Chromium through puppeteer-core; docs/development.md).
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AxeResults } from 'axe-core';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium } from './support/browser.js';
+import { pageProblems } from './support/page-checks.js';
 import { SignInPage } from './support/pages.js';
 
 const { backendUrl, chromium, artifacts } = inject('e2e');
 const shots = join(artifacts, 'screenshots');
 const WIDTHS = [1280, 390] as const;
 const SCHEMES = ['light', 'dark'] as const;
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-/** axe-core's WCAG 2.x A/AA rules and best practices over the whole page. */
-async function axe(page: Page): Promise<AxeResults> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
-  return page.evaluate(() => (window as unknown as { axe: { run: () => Promise<AxeResults> } }).axe.run()) as Promise<AxeResults>;
-}
-
-/** What must hold on every page, at every width and in both schemes. */
+/** Every width and scheme of the page as it is now; a screenshot of each. */
 async function checkPage(page: Page, name: string): Promise<string[]> {
   const problems: string[] = [];
   for (const width of WIDTHS) {
     for (const scheme of SCHEMES) {
       await page.setViewport({ width, height: 900 });
       await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]);
-      const where = `${name} at ${width} px, ${scheme}`;
-      const { documentWidth, viewport, offscreen } = await page.evaluate(() => {
-        const viewportWidth = document.documentElement.clientWidth;
-        const out = Array.from(document.querySelectorAll('button, a, input, select, textarea'))
-          .filter((element) => {
-            const box = element.getBoundingClientRect();
-            return box.width > 0 && (box.right > viewportWidth + 1 || box.left < -1);
-          })
-          .map((element) => element.outerHTML.slice(0, 80));
-        return { documentWidth: document.documentElement.scrollWidth, viewport: viewportWidth, offscreen: out };
-      });
-      if (documentWidth > viewport) problems.push(`${where}: the document is ${documentWidth} px wide in a ${viewport} px viewport`);
-      for (const element of offscreen) problems.push(`${where}: off-screen ${element}`);
-      const results = await axe(page);
-      if (results.passes.length === 0) problems.push(`${where}: axe checked nothing`);
-      for (const violation of results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
-        problems.push(
-          `${where}: axe ${violation.id} (${violation.impact}): ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
-        );
-      }
+      problems.push(...(await pageProblems(page, `${name} at ${width} px, ${scheme}`)));
       await page.screenshot({ path: join(shots, `${name}-${width}-${scheme}.png`), fullPage: true });
     }
   }
