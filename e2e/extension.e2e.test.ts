@@ -71,6 +71,14 @@ describe.each<BrowserName>(['chromium', 'firefox'])('the extension in %s', (name
     expect(problems).toEqual([]);
   }
 
+  /** The toolbar badge's text, read from an extension page (issue 13: pairing needs attention). */
+  const badgeText = (page: Page) =>
+    page.evaluate(() => {
+      type Action = { action: { getBadgeText(details: object): Promise<string> } };
+      const scope = globalThis as unknown as { browser?: Action; chrome?: Action };
+      return (scope.browser ?? scope.chrome)?.action.getBadgeText({}) ?? Promise.resolve('no action API');
+    });
+
   beforeAll(async () => {
     writeFileSync(journal, '');
     const started = Date.now();
@@ -127,6 +135,7 @@ describe.each<BrowserName>(['chromium', 'firefox'])('the extension in %s', (name
         await popup.reopen();
         await popup.waitForState('pairing');
         await checkPopup(popup.page, 'pairing');
+        expect(await badgeText(popup.page)).toBe('…');
         expect(await popup.page.$eval('#user-code', (element) => element.textContent?.trim())).toBe(pending.userCode);
       });
     }
@@ -172,6 +181,7 @@ describe.each<BrowserName>(['chromium', 'firefox'])('the extension in %s', (name
       // Recent security activity: the pairing just completed is there.
       expect(await popup.activity()).toContain('pairing.completed');
       await checkPopup(popup.page, 'paired');
+      expect(await badgeText(popup.page)).toBe('');
       return own[0]?.id ?? '';
     });
 
@@ -199,6 +209,7 @@ describe.each<BrowserName>(['chromium', 'firefox'])('the extension in %s', (name
       await popup.refresh();
       await popup.waitForState('not-paired', 20_000);
       await checkPopup(popup.page, 'ended');
+      expect(await badgeText(popup.page)).toBe('!');
       const message = await popup.message();
       note(`the popup says: ${message}`);
       expect(message).not.toBe('');

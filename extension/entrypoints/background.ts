@@ -1,5 +1,6 @@
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
+import { watchBadge } from '../src/background/badge.js';
 import { handlers } from '../src/background/handlers.js';
 import { onAlarm, resumeWork, scheduleRefresh } from '../src/background/scheduler.js';
 import { routeMessage } from '../src/messaging/router.js';
@@ -12,4 +13,5 @@ export default defineBackground(() => {
   browser.alarms.onAlarm.addListener(onAlarm);
   setTokenExpiryListener(scheduleRefresh);
   void resumeWork();
+  watchBadge();
 });

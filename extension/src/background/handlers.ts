@@ -4,6 +4,7 @@ import type { Handlers } from '../messaging/router.js';
 import { cancelPairing, pairingView, startPairing } from '../pairing/pairing.js';
 import { backendStore, noticeStore, pairingStore, refreshTokenStore } from '../state/items.js';
 import { disconnect, setBackend } from './backend.js';
+import { reaching } from './reachability.js';
 import { schedulePoll, stopPolling, stopRefreshing } from './scheduler.js';
 
 /** Which screen the popup shows, derived from storage alone (so it survives any restart). */
@@ -39,7 +40,7 @@ export const handlers: Handlers = {
     await cancelPairing();
     return {};
   },
-  'account.get': () => fetchAccount(),
+  'account.get': () => reaching(fetchAccount),
   'session.revoke': async (request) => {
     await revokeSession(request.sessionId);
     return {};

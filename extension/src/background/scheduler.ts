@@ -2,6 +2,7 @@ import { browser } from 'wxt/browser';
 import { getAccessToken } from '../oauth/tokens.js';
 import { pollPairing } from '../pairing/pairing.js';
 import { pairingStore, refreshTokenStore } from '../state/items.js';
+import { noteReachability } from './reachability.js';
 
 /**
  * Timing that survives the service worker being stopped. Alarms wake the worker (Chrome gives
@@ -47,9 +48,13 @@ export function scheduleRefresh(expiresAt: number): void {
 async function runRefresh(): Promise<void> {
   if (!(await refreshTokenStore.get())) return;
   // Renew now if it will not last until a little after the next alarm could fire.
-  await getAccessToken({ minValidityMs: REFRESH_LEAD_MS + ALARM_MINIMUM_MS }).catch((error: unknown) => {
-    console.warn('gatehouse: scheduled refresh failed', error);
-  });
+  await getAccessToken({ minValidityMs: REFRESH_LEAD_MS + ALARM_MINIMUM_MS }).then(
+    () => noteReachability(null),
+    (error: unknown) => {
+      console.warn('gatehouse: scheduled refresh failed', error);
+      return noteReachability(error);
+    },
+  );
 }
 
 export function onAlarm(alarm: { name: string }): void {

@@ -48,6 +48,7 @@ const refreshTokenItem = storage.defineItem<unknown>('local:refreshToken', { ver
 const accessTokenItem = storage.defineItem<unknown>('session:accessToken', { version: 1 });
 const pairingItem = storage.defineItem<unknown>('session:pairing', { version: 1 });
 const noticeItem = storage.defineItem<unknown>('local:notice', { version: 1 });
+const reachItem = storage.defineItem<unknown>('session:unreachableSince', { version: 1 });
 
 /** A typed view of one stored value: unreadable values read as absent. */
 function typedItem<T>(item: typeof backendItem, schema: z.ZodType<T>) {
@@ -72,6 +73,8 @@ export const refreshTokenStore = typedItem(refreshTokenItem, refreshTokenSchema)
 export const accessTokenStore = typedItem(accessTokenItem, accessTokenSchema);
 export const pairingStore = typedItem(pairingItem, pairingSchema);
 export const noticeStore = typedItem<Notice>(noticeItem, noticeSchema);
+/** When the backend last failed to answer at all (network, DNS, TLS), until it answers again. */
+export const unreachableStore = typedItem<number>(reachItem, z.number());
 
 /** Forgets every credential of the current pairing (the backend and the key stay). */
 export async function clearCredentials(): Promise<void> {

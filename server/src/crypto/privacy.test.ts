@@ -117,7 +117,7 @@ describe('IP addresses at rest', () => {
     expect(bobPage.status).toBe(200);
     const row = sessionRow(bobPage.text, bob.session._id);
     expect(row).not.toContain(ALICE_IP);
-    expect(row).toContain('<td>Unknown</td>');
+    expect(row).toContain('<td data-label="Where">Unknown</td>');
   });
 
   it('crypto-shredding: without the user’s salt their IPs no longer decrypt, while the records remain', async () => {
@@ -147,7 +147,7 @@ describe('IP addresses at rest', () => {
     const page = await t.http.get('/account').set('Cookie', alice.cookie);
     expect(page.status).toBe(200);
     expect(page.text).not.toContain(ALICE_IP);
-    expect(sessionRow(page.text, alice.session._id)).toContain('<td>Unknown</td>');
+    expect(sessionRow(page.text, alice.session._id)).toContain('<td data-label="Where">Unknown</td>');
   });
 
   it('a shredded user can still sign in; the new session and audit entry store no address at all', async () => {
