@@ -49,6 +49,15 @@ describe('every page at desktop and phone width, light and dark (Chromium)', () 
     problems.push(...(await checkPage(page, 'signed-out')));
     await page.goto(`${backendUrl}/no-such-page`);
     problems.push(...(await checkPage(page, 'not-found')));
+    // The pages an emailed link opens (their token would be in the fragment).
+    for (const [name, path] of [
+      ['invite', '/invite?error=INVITATION_INVALID'],
+      ['reset-password', '/reset-password'],
+      ['confirm-email', '/confirm-email?error=EMAIL_LINK_INVALID'],
+    ] as const) {
+      await page.goto(`${backendUrl}${path}`);
+      problems.push(...(await checkPage(page, name)));
+    }
     expect(problems).toEqual([]);
     await context.close();
   });
@@ -73,6 +82,15 @@ describe('every page at desktop and phone width, light and dark (Chromium)', () 
     await page.goto(`${backendUrl}/admin`);
     await Promise.all([page.waitForNavigation(), page.click('a[href^="/admin/users/"]')]);
     problems.push(...(await checkPage(page, 'admin-user')));
+    // Another person's page offers actions; each goes through a confirmation page.
+    await page.goto(`${backendUrl}/admin?q=bob`);
+    const bob = await page.$('a[href^="/admin/users/"]');
+    if (bob) {
+      await Promise.all([page.waitForNavigation(), bob.click()]);
+      problems.push(...(await checkPage(page, 'admin-user-other')));
+      await Promise.all([page.waitForNavigation(), page.click('a[href$="/confirm?action=disable"]')]);
+      problems.push(...(await checkPage(page, 'admin-confirm')));
+    }
     expect(problems).toEqual([]);
     await context.close();
   });
