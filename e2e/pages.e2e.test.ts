@@ -82,15 +82,20 @@ describe('every page at desktop and phone width, light and dark (Chromium)', () 
     await page.goto(`${backendUrl}/admin`);
     await Promise.all([page.waitForNavigation(), page.click('a[href^="/admin/users/"]')]);
     problems.push(...(await checkPage(page, 'admin-user')));
-    // Another person's page offers actions; each goes through a confirmation page.
-    await page.goto(`${backendUrl}/admin?q=bob`);
-    const bob = await page.$('a[href^="/admin/users/"]');
-    if (bob) {
-      await Promise.all([page.waitForNavigation(), bob.click()]);
-      problems.push(...(await checkPage(page, 'admin-user-other')));
-      await Promise.all([page.waitForNavigation(), page.click('a[href$="/confirm?action=disable"]')]);
-      problems.push(...(await checkPage(page, 'admin-confirm')));
-    }
+    // Another person's page offers actions; each goes through a confirmation page. Bob signs
+    // in first, in a browser of his own, so that he has an account.
+    const bobContext = await browser.createBrowserContext();
+    const bobPage = await bobContext.newPage();
+    await (await new SignInPage(bobPage).open(backendUrl).then((signIn) => signIn.continueWith('Development IdP'))).signIn(
+      'bob@example.com',
+      'bob-password',
+    );
+    await bobContext.close();
+    await page.goto(`${backendUrl}/admin?q=bob%40`);
+    await Promise.all([page.waitForNavigation(), page.click('a[href^="/admin/users/"]')]);
+    problems.push(...(await checkPage(page, 'admin-user-other')));
+    await Promise.all([page.waitForNavigation(), page.click('a[href$="/confirm?action=disable"]')]);
+    problems.push(...(await checkPage(page, 'admin-confirm')));
     expect(problems).toEqual([]);
     await context.close();
   });
