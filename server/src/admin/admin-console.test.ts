@@ -290,6 +290,10 @@ describe('admin console', () => {
     expect(a).toHaveLength(2);
     expect(b.length).toBeGreaterThan(0);
     expect((b[0] as string) <= (a[1] as string)).toBe(true);
+    // And back: "Newer entries" from the second page is the first page again.
+    expect(first.text).not.toContain('id="audit-prev"');
+    const back = await get(admin, linkTo(second.text, /before=/));
+    expect(ids(back.text)).toEqual(a);
   });
 
   it('exports the audit trail as CSV and JSON Lines downloads with the entries', async () => {

@@ -12,6 +12,8 @@ export interface AuditQuery {
   since?: Date;
   until?: Date;
   cursor?: string;
+  /** The page of newer entries just before this cursor (paging back). */
+  before?: string;
   limit: number;
 }
 
@@ -35,7 +37,7 @@ export interface AuditView {
 export async function searchAudit(
   entries: Collection<Document>,
   query: AuditQuery,
-): Promise<{ entries: AuditView[]; next: string | null }> {
+): Promise<{ entries: AuditView[]; next: string | null; prev: string | null }> {
   // Audit ids are strings (randomId), not ObjectIds: a plain document filter, built from parsed values only.
   const filter: Document = {};
   if (query.action) filter.action = query.action;
@@ -46,22 +48,42 @@ export async function searchAudit(
   if (query.since) time.$gte = query.since;
   if (query.until) time.$lt = query.until;
   if (Object.keys(time).length) filter.time = time;
+  const projection = { projection: { ip: 0, ipIndex: 0, ipKey: 0 } };
+  if (query.before) {
+    // Newer entries: ascending from the cursor, one extra to know whether still newer ones exist.
+    const { time: at, id } = decodeTimeCursor(query.before);
+    const newer = await guardStore(() =>
+      entries
+        .find({ ...filter, $or: [{ time: { $gt: at } }, { time: at, _id: { $gt: id } }] } as Document, projection)
+        .sort({ time: 1, _id: 1 })
+        .limit(query.limit + 1)
+        .toArray(),
+    );
+    const page = newer.slice(0, query.limit).reverse().map(toAuditView);
+    const [first, last] = [page[0], page[page.length - 1]];
+    return {
+      entries: page,
+      next: last ? encodeCursor(last.id, new Date(last.time)) : null,
+      prev: newer.length > query.limit && first ? encodeCursor(first.id, new Date(first.time)) : null,
+    };
+  }
   if (query.cursor) {
     const { time: at, id } = decodeTimeCursor(query.cursor);
     filter.$or = [{ time: { $lt: at } }, { time: at, _id: { $lt: id } }];
   }
   const found = await guardStore(() =>
     entries
-      .find(filter, { projection: { ip: 0, ipIndex: 0, ipKey: 0 } })
+      .find(filter, projection)
       .sort({ time: -1, _id: -1 })
       .limit(query.limit + 1)
       .toArray(),
   );
   const page = found.slice(0, query.limit).map(toAuditView);
-  const last = page[page.length - 1];
+  const [first, last] = [page[0], page[page.length - 1]];
   return {
     entries: page,
     next: found.length > query.limit && last ? encodeCursor(last.id, new Date(last.time)) : null,
+    prev: query.cursor && first ? encodeCursor(first.id, new Date(first.time)) : null,
   };
 }
 

@@ -98,7 +98,7 @@ export class AuditLog {
    * Entries matching exact filters, newest first, a page at a time (the admin console). Encrypted
    * IPs, their blind index and key never leave here: the console does not show addresses.
    */
-  search(query: AuditQuery): Promise<{ entries: AuditView[]; next: string | null }> {
+  search(query: AuditQuery): Promise<{ entries: AuditView[]; next: string | null; prev: string | null }> {
     return searchAudit(this.documents, query);
   }
 

@@ -42,7 +42,14 @@ function Party({ value, people }: { value: string | null | undefined; people: Pe
 }
 
 /** `/admin/audit`: the trail, newest first, with exact filters and the export links. */
-export function AuditPage(props: { filter: AuditFilterText; entries: AuditView[]; next: string | null; paged: boolean; people: People }) {
+export function AuditPage(props: {
+  filter: AuditFilterText;
+  entries: AuditView[];
+  next: string | null;
+  prev: string | null;
+  paged: boolean;
+  people: People;
+}) {
   const { filter } = props;
   const link = (path: string, extra: Record<string, string>, keys = Object.keys(filter)) => {
     const params = new URLSearchParams();
@@ -150,6 +157,11 @@ export function AuditPage(props: { filter: AuditFilterText; entries: AuditView[]
         )}
         <nav class="pager" aria-label="Pages">
           {props.paged ? <a href={link('/admin/audit', {})}>Newest</a> : null}
+          {props.prev ? (
+            <a id="audit-prev" rel="prev" href={link('/admin/audit', { before: props.prev })}>
+              Newer entries
+            </a>
+          ) : null}
           {props.next ? (
             <a id="audit-next" rel="next" href={link('/admin/audit', { cursor: props.next })}>
               Older entries

@@ -219,7 +219,7 @@ export function adminConsoleRoutes(deps: ConsoleDeps) {
     { method: 'get', path: '/admin/audit', summary: 'Admin console page.', hidden: true, query: consoleAuditQuerySchema },
     ...adminPage,
     async ({ query }, ctx) => {
-      const { entries, next } = await deps.audit.search(query);
+      const { entries, next, prev } = await deps.audit.search(query);
       const raw = readParams(ctx.querystring);
       const filter: AuditFilterText = {};
       for (const key of ['action', 'outcome', 'actor', 'target', 'since', 'until'] as const) if (raw[key]) filter[key] = raw[key];
@@ -234,7 +234,10 @@ export function adminConsoleRoutes(deps: ConsoleDeps) {
       ];
       const found = ids.length ? await deps.users.page({ _id: { $in: ids } }, ids.length) : [];
       const people = new Map(found.map((user) => [user._id, { name: user.name, email: user.email ?? null }]));
-      sendHtml(ctx, renderPage(<AuditPage filter={filter} entries={entries} next={next} paged={!!query.cursor} people={people} />));
+      const page = (
+        <AuditPage filter={filter} entries={entries} next={next} prev={prev} paged={!!(query.cursor || query.before)} people={people} />
+      );
+      sendHtml(ctx, renderPage(page));
     },
   );
 

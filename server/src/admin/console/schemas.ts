@@ -84,6 +84,8 @@ export const consoleAuditQuerySchema = z.strictObject({
   since: blank(dayOrTime('start')),
   until: blank(dayOrTime('end')),
   cursor: blank(z.string().max(200)),
+  /** Newer entries: the page just before this cursor. */
+  before: blank(z.string().max(200)),
   limit: limitField,
 });
 
