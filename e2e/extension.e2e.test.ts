@@ -185,6 +185,17 @@ describe.each<BrowserName>(['chromium', 'firefox'])('the extension in %s', (name
       return own[0]?.id ?? '';
     });
 
+    await step('“Sign out everywhere else” asks first; Cancel changes nothing', async () => {
+      await popup.page.bringToFront();
+      await popup.page.click('#revoke-others');
+      const question = await popup.page.$eval('.actions .confirm', (element) => element.textContent ?? '');
+      expect(question).toContain('stops working; this one stays signed in');
+      await checkPopup(popup.page, 'confirm-sign-out-others');
+      await popup.page.click('.actions .confirm button:not(.danger)');
+      await popup.page.waitForSelector('#revoke-others');
+      expect((await popup.sessions()).some((row) => row.id === browserSession)).toBe(true);
+    });
+
     await step('revoke the tab’s browser session from the popup; the tab is signed out', async () => {
       await popup.page.bringToFront();
       await popup.revokeSession(browserSession);

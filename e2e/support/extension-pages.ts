@@ -131,9 +131,12 @@ export class PopupPage {
     return this.page.$eval('#account-email', (element) => element.textContent?.trim() ?? '');
   }
 
-  /** Ends one session with its row's revoke button; waits for the row to go. */
+  /** Ends one session with its row's revoke button and the question's Yes; waits for the row to go. */
   async revokeSession(id: string): Promise<void> {
     await this.page.click(`ul#sessions > li[data-session-id="${id}"] button.revoke`);
+    const question = await this.page.$eval(`ul#sessions > li[data-session-id="${id}"] .confirm`, (element) => element.textContent ?? '');
+    if (!question.includes('stops working at its next request')) throw new Error(`unexpected question: ${question}`);
+    await this.page.click(`ul#sessions > li[data-session-id="${id}"] button.confirm-revoke`);
     await this.page.waitForFunction(
       (sessionId) => !document.querySelector(`ul#sessions > li[data-session-id="${sessionId}"]`),
       { timeout: 10_000 },

@@ -109,13 +109,66 @@ export function mountPopup(app: HTMLElement): void {
         { class: 'meta' },
         `${kindLabel(session.kind)}${where} · created ${formatTime(session.createdAt)} · last seen ${formatTime(session.lastSeenAt)}`,
       ),
-      session.current
-        ? null
-        : act(h('button', { type: 'button', class: 'revoke', 'aria-label': `Revoke ${session.device}` }, 'Revoke'), async () => {
-            await sendRequest({ type: 'session.revoke', sessionId: session.id });
-            await loadAccount();
-          }),
+      session.current ? null : revokeButton(session),
     );
+  };
+
+  /**
+   * Revoke asks first, in the row, what will stop working (issue 13): Yes ends the session,
+   * Cancel puts the button back. An inline question, because a popup cannot open a dialog.
+   */
+  const revokeButton = (session: SessionView): HTMLElement => {
+    const ask = h('button', { type: 'button', class: 'revoke', 'aria-label': `Revoke ${session.device}` }, 'Revoke');
+    ask.addEventListener('click', () => {
+      const yes = act(h('button', { type: 'button', class: 'confirm-revoke danger' }, 'Yes, revoke'), async () => {
+        await sendRequest({ type: 'session.revoke', sessionId: session.id });
+        await loadAccount();
+      });
+      const no = h('button', { type: 'button', class: 'cancel-revoke' }, 'Cancel');
+      const question = h(
+        'div',
+        { class: 'confirm', role: 'group', 'aria-label': `Revoke ${session.device}?` },
+        h('span', {}, `${session.device} (${kindLabel(session.kind).toLowerCase()}) stops working at its next request.`),
+        yes,
+        no,
+      );
+      no.addEventListener('click', () => {
+        question.replaceWith(ask);
+        ask.focus();
+      });
+      ask.replaceWith(question);
+      yes.focus();
+    });
+    return ask;
+  };
+
+  /** "Sign out everywhere else" asks first, like Revoke: every other browser, device and API token. */
+  const revokeOthersButton = (): HTMLElement => {
+    const ask = h('button', { id: 'revoke-others', type: 'button' }, 'Sign out everywhere else');
+    ask.addEventListener('click', () => {
+      const yes = act(h('button', { id: 'confirm-revoke-others', type: 'button', class: 'danger' }, 'Yes, sign them out'), async () => {
+        const { revoked } = await sendRequest({ type: 'sessions.revokeOthers' });
+        transient = revoked === 1 ? 'Signed out 1 other session.' : `Signed out ${revoked} other sessions.`;
+        transientKind = 'info';
+        await loadAccount();
+        showMessage();
+      });
+      const no = h('button', { type: 'button' }, 'Cancel');
+      const question = h(
+        'div',
+        { class: 'confirm', role: 'group', 'aria-label': 'Sign out everywhere else?' },
+        h('span', {}, 'Every other browser, paired device and API token of your account stops working; this one stays signed in.'),
+        yes,
+        no,
+      );
+      no.addEventListener('click', () => {
+        question.replaceWith(ask);
+        ask.focus();
+      });
+      ask.replaceWith(question);
+      yes.focus();
+    });
+    return ask;
   };
 
   const renderAccount = (data: AccountWithSessions) => {
@@ -153,13 +206,7 @@ export function mountPopup(app: HTMLElement): void {
       h(
         'div',
         { class: 'actions' },
-        act(h('button', { id: 'revoke-others', type: 'button' }, 'Sign out everywhere else'), async () => {
-          const { revoked } = await sendRequest({ type: 'sessions.revokeOthers' });
-          transient = revoked === 1 ? 'Signed out 1 other session.' : `Signed out ${revoked} other sessions.`;
-          transientKind = 'info';
-          await loadAccount();
-          showMessage();
-        }),
+        revokeOthersButton(),
         act(h('button', { id: 'refresh', type: 'button' }, 'Refresh'), () => loadAccount()),
       ),
     );
