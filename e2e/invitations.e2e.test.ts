@@ -2,21 +2,18 @@
 // clicks the link in the caught mail and signs in through SSO; a person changes their display
 // name. This suite runs its own backend (signup closed, only example.com allowed) with its own
 // development IdP (which also knows carol@partner.test) and its own mail catcher.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { openSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDevIdp, DEMO_ACCOUNTS, type DevIdp } from '../scripts/dev-idp/index.mjs';
 import { type MailCatcher, startMailCatcher } from '../scripts/mail-catcher/index.mjs';
 import { freePort } from '../scripts/stack/index.mjs';
 import { keepScreenshots, launchChromium } from './support/browser.js';
+import { startOwnBackend } from './support/own-backend.js';
 import { SignInPage } from './support/pages.js';
 
 const { chromium, artifacts, stackUrls } = inject('e2e');
-const repo = fileURLToPath(new URL('..', import.meta.url));
 const BOOTSTRAP = randomBytes(18).toString('base64url');
 const CAROL = {
   sub: '3d9c1f5a-7e2b-4b6d-8a0f-1c2e3d4f5a6b',
@@ -33,22 +30,6 @@ let backend: ChildProcess | undefined;
 let idp: DevIdp;
 let mail: MailCatcher;
 let url = '';
-
-async function waitUntilReady(target: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (backend?.exitCode !== null) throw new Error('the invitations backend exited; see e2e/artifacts/invitations-server.log');
-    if (
-      await fetch(target).then(
-        (response) => response.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${target} did not become ready`);
-}
 
 async function ssoSignIn(page: Page, account: { email: string; password: string }): Promise<void> {
   const idpPage = await new SignInPage(page).continueWith('Development IdP');
@@ -90,20 +71,8 @@ describe('invitations and profile in a real browser', () => {
       OIDC_DEV_ALLOWED_DOMAINS: 'example.com',
       IMPERSONATION: 'admins',
     };
-    const out = openSync(join(artifacts, 'invitations-server.log'), 'w');
-    backend = spawn(process.execPath, ['--import', 'tsx', '--conditions=gatehouse-source', 'server/src/main.ts'], {
-      cwd: repo,
-      stdio: ['ignore', out, out],
-      env,
-    });
-    await waitUntilReady(`${url}/readyz`);
     // Signup is closed: alice gets in as the owner set up at first run.
-    const setup = await fetch(`${url}/api/v1/setup`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bootstrap ${BOOTSTRAP}`, Origin: url },
-      body: JSON.stringify({ email: ALICE.email, name: ALICE.name }),
-    });
-    expect(setup.status, await setup.text()).toBeLessThan(300);
+    backend = await startOwnBackend('invitations', env, artifacts, { email: ALICE.email, name: ALICE.name, bootstrap: BOOTSTRAP });
     browser = await launchChromium(chromium);
   }, 120_000);
   afterEach(async (context) => {

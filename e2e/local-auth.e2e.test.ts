@@ -4,8 +4,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { openSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser, Page } from 'puppeteer-core';
@@ -13,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { createDevIdp } from '../scripts/dev-idp/index.mjs';
 import { freePort } from '../scripts/stack/index.mjs';
 import { keepScreenshots, launchChromium } from './support/browser.js';
+import { startOwnBackend } from './support/own-backend.js';
 
 const { chromium, artifacts, stackUrls } = inject('e2e');
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -24,22 +23,6 @@ let browser: Browser;
 let backend: ChildProcess | undefined;
 let url = '';
 let env: Record<string, string | undefined> = {};
-
-async function waitUntilReady(target: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (backend?.exitCode !== null) throw new Error('the local-auth backend exited; see e2e/artifacts/local-auth-server.log');
-    if (
-      await fetch(target).then(
-        (response) => response.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${target} did not become ready`);
-}
 
 async function cli(args: string[], input: string): Promise<string> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=gatehouse-source', 'server/src/cli/main.ts', ...args], {
@@ -100,19 +83,7 @@ describe('break-glass: the owner signs in with a password and TOTP while the IdP
       OIDC_DEV_NAME: 'Development IdP',
       OIDC_HTTP_TIMEOUT_MS: '1000',
     };
-    const out = openSync(join(artifacts, 'local-auth-server.log'), 'w');
-    backend = spawn(process.execPath, ['--import', 'tsx', '--conditions=gatehouse-source', 'server/src/main.ts'], {
-      cwd: repo,
-      stdio: ['ignore', out, out],
-      env,
-    });
-    await waitUntilReady(`${url}/readyz`);
-    const setup = await fetch(`${url}/api/v1/setup`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bootstrap ${BOOTSTRAP}`, Origin: url },
-      body: JSON.stringify({ email: OWNER, name: 'The Owner' }),
-    });
-    expect(setup.status, await setup.text()).toBeLessThan(300);
+    backend = await startOwnBackend('local-auth', env, artifacts, { email: OWNER, name: 'The Owner', bootstrap: BOOTSTRAP });
     await cli(['users', 'set-password', OWNER], `${PASSWORD}\n`);
     // The identity provider goes down: SSO cannot work any more.
     await idp.close();

@@ -114,62 +114,59 @@ export function mountPopup(app: HTMLElement): void {
   };
 
   /**
-   * Revoke asks first, in the row, what will stop working (issue 13): Yes ends the session,
+   * A button that asks first, in place, what will stop working (issue 13): Yes runs `action`,
    * Cancel puts the button back. An inline question, because a popup cannot open a dialog.
    */
-  const revokeButton = (session: SessionView): HTMLElement => {
-    const ask = h('button', { type: 'button', class: 'revoke', 'aria-label': `Revoke ${session.device}` }, 'Revoke');
+  const askingButton = (
+    ask: HTMLButtonElement,
+    question: { label: string; text: string; yes: HTMLButtonElement },
+    action: () => Promise<void>,
+  ): HTMLElement => {
     ask.addEventListener('click', () => {
-      const yes = act(h('button', { type: 'button', class: 'confirm-revoke danger' }, 'Yes, revoke'), async () => {
-        await sendRequest({ type: 'session.revoke', sessionId: session.id });
-        await loadAccount();
-      });
-      const no = h('button', { type: 'button', class: 'cancel-revoke' }, 'Cancel');
-      const question = h(
-        'div',
-        { class: 'confirm', role: 'group', 'aria-label': `Revoke ${session.device}?` },
-        h('span', {}, `${session.device} (${kindLabel(session.kind).toLowerCase()}) stops working at its next request.`),
-        yes,
-        no,
-      );
+      const yes = act(question.yes, action);
+      const no = h('button', { type: 'button', class: 'cancel' }, 'Cancel');
+      const group = h('div', { class: 'confirm', role: 'group', 'aria-label': question.label }, h('span', {}, question.text), yes, no);
       no.addEventListener('click', () => {
-        question.replaceWith(ask);
+        group.replaceWith(ask);
         ask.focus();
       });
-      ask.replaceWith(question);
+      ask.replaceWith(group);
       yes.focus();
     });
     return ask;
   };
 
-  /** "Sign out everywhere else" asks first, like Revoke: every other browser, device and API token. */
-  const revokeOthersButton = (): HTMLElement => {
-    const ask = h('button', { id: 'revoke-others', type: 'button' }, 'Sign out everywhere else');
-    ask.addEventListener('click', () => {
-      const yes = act(h('button', { id: 'confirm-revoke-others', type: 'button', class: 'danger' }, 'Yes, sign them out'), async () => {
+  const revokeButton = (session: SessionView): HTMLElement =>
+    askingButton(
+      h('button', { type: 'button', class: 'revoke', 'aria-label': `Revoke ${session.device}` }, 'Revoke'),
+      {
+        label: `Revoke ${session.device}?`,
+        text: `${session.device} (${kindLabel(session.kind).toLowerCase()}) stops working at its next request.`,
+        yes: h('button', { type: 'button', class: 'confirm-revoke danger' }, 'Yes, revoke'),
+      },
+      async () => {
+        await sendRequest({ type: 'session.revoke', sessionId: session.id });
+        await loadAccount();
+      },
+    );
+
+  /** Every other browser, paired device and API token of the account. */
+  const revokeOthersButton = (): HTMLElement =>
+    askingButton(
+      h('button', { id: 'revoke-others', type: 'button' }, 'Sign out everywhere else'),
+      {
+        label: 'Sign out everywhere else?',
+        text: 'Every other browser, paired device and API token of your account stops working; this one stays signed in.',
+        yes: h('button', { id: 'confirm-revoke-others', type: 'button', class: 'danger' }, 'Yes, sign them out'),
+      },
+      async () => {
         const { revoked } = await sendRequest({ type: 'sessions.revokeOthers' });
         transient = revoked === 1 ? 'Signed out 1 other session.' : `Signed out ${revoked} other sessions.`;
         transientKind = 'info';
         await loadAccount();
         showMessage();
-      });
-      const no = h('button', { type: 'button' }, 'Cancel');
-      const question = h(
-        'div',
-        { class: 'confirm', role: 'group', 'aria-label': 'Sign out everywhere else?' },
-        h('span', {}, 'Every other browser, paired device and API token of your account stops working; this one stays signed in.'),
-        yes,
-        no,
-      );
-      no.addEventListener('click', () => {
-        question.replaceWith(ask);
-        ask.focus();
-      });
-      ask.replaceWith(question);
-      yes.focus();
-    });
-    return ask;
-  };
+      },
+    );
 
   const renderAccount = (data: AccountWithSessions) => {
     view.replaceChildren(

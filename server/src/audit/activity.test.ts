@@ -2,7 +2,7 @@
 // account page show what happened to and by them — never other people's entries — with IPs
 // readable only where they were sealed under their own key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, createUser, issueApiToken, type TestApp } from '../../test/harness.js';
+import { createTestApp, createUser, issueApiToken, startBrowserSession, type TestApp } from '../../test/harness.js';
 import { ALICE, BOB, signIn } from '../../test/sign-in.js';
 import type { User } from '../users/index.js';
 
@@ -79,5 +79,16 @@ describe('recent security activity', () => {
         'A paired device was refused',
       ]),
     );
+  });
+
+  it('names the session that ended, not only the device that ended it', async () => {
+    const { sessionId } = await startBrowserSession(t, alice);
+    const device = (await t.services.sessions.findById(sessionId))?.device ?? '';
+    const { token } = await issueApiToken(t, alice, ['sessions:revoke', 'activity:read']);
+    const ended = await t.http.delete(`/api/v1/me/sessions/${sessionId}`).set('Authorization', `Bearer ${token}`);
+    expect(ended.status).toBe(204);
+    const feed = await t.http.get('/api/v1/me/activity').set('Authorization', `Bearer ${token}`);
+    const entry = feed.body.activity.find((item: { action: string }) => item.action === 'session.revoked');
+    expect(entry.description).toBe(`Session ended: ${device}`);
   });
 });

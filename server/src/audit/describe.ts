@@ -22,7 +22,7 @@ export interface DescribedEntry {
   outcome: 'success' | 'failure' | 'refused';
   actor: string;
   target?: string | null | undefined;
-  details?: { reason?: unknown } | undefined;
+  details?: { reason?: unknown; device?: unknown; kind?: unknown } | undefined;
 }
 
 /**
@@ -48,6 +48,10 @@ export function describeForReader(entry: DescribedEntry, readerId: string, names
   if (actorOther && names.has(actorOther)) text = text.replace('an administrator', names.get(actorOther) as string);
   if (entry.action === 'impersonation.started' && entry.outcome === 'success' && typeof entry.details?.reason === 'string') {
     text += `: “${entry.details.reason}”`;
+  }
+  // Which session ended, not only which device ended it (that one is the entry's "from").
+  if ((entry.action === 'session.revoked' || entry.action === 'api_token.revoked') && typeof entry.details?.device === 'string') {
+    text += `: ${entry.details.device}`;
   }
   return text + outcome;
 }

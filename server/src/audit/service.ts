@@ -23,6 +23,8 @@ const DETAIL_KEYS = [
   'pairingId',
   'clientId',
   'email',
+  /** The device (or API token name) of a session that ended, as listed to its owner. */
+  'device',
 ] as const;
 type DetailKey = (typeof DETAIL_KEYS)[number];
 export type AuditDetails = Partial<Record<DetailKey, string | number | boolean | string[]>>;

@@ -1,10 +1,6 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
-import { ERROR_CODES, isErrorCode } from '@gatehouse/shared';
-import { Banner, Layout } from '../web/index.js';
-
-const ErrorBanner = ({ code }: { code: string | null }) =>
-  code && isErrorCode(code) ? <Banner kind="error">{ERROR_CODES[code].message}</Banner> : null;
+import { ErrorBanner, Layout } from '../web/index.js';
 
 /**
  * The page an invitation link opens. The token is in the link's fragment, which no server or

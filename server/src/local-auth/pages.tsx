@@ -1,11 +1,6 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
-import { ERROR_CODES, isErrorCode } from '@gatehouse/shared';
-import { Banner, Layout } from '../web/index.js';
-
-function ErrorBanner({ code }: { code: string | null }) {
-  return code && isErrorCode(code) ? <Banner kind="error">{ERROR_CODES[code].message}</Banner> : null;
-}
+import { ErrorBanner, Layout } from '../web/index.js';
 
 /** The second step: a code from the authenticator app (or a recovery code), or enrolment first. */
 export function TotpPage(props: { errorCode: string | null; enrol: { secret: string; qrSvg: string } | null }) {

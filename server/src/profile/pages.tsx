@@ -1,7 +1,6 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
-import { ERROR_CODES, isErrorCode } from '@gatehouse/shared';
-import { Banner, Layout } from '../web/index.js';
+import { ErrorBanner, Layout } from '../web/index.js';
 
 /** The page a confirmation link opens; /assets/link.js moves the fragment's token into the form and sends it. */
 export function ConfirmEmailPage({ errorCode }: { errorCode: string | null }) {
@@ -9,7 +8,7 @@ export function ConfirmEmailPage({ errorCode }: { errorCode: string | null }) {
     <Layout title="Confirm your email address" script="/assets/link.js">
       <section class="card narrow">
         <h1>Confirm your email address</h1>
-        {errorCode && isErrorCode(errorCode) ? <Banner kind="error">{ERROR_CODES[errorCode].message}</Banner> : <p>Confirming…</p>}
+        {errorCode ? <ErrorBanner code={errorCode} /> : <p>Confirming…</p>}
         <form method="post" action="/confirm-email" data-link-form>
           <input type="hidden" name="token" value="" />
           <button class="button primary" type="submit">

@@ -113,7 +113,11 @@ export function sessionRoutes(deps: SessionRouteDeps) {
       if (!record || record.userId !== principal.userId || !(await deps.sessions.revoke(id, principal.userId, 'user'))) {
         throw new AppError('SESSION_NOT_FOUND');
       }
-      await audit(deps, ctx, record.kind === 'api' ? 'api_token.revoked' : 'session.revoked', `session:${id}`, { kind: record.kind });
+      // The ended session's own device (or token name): the entry's User-Agent is the revoker's.
+      await audit(deps, ctx, record.kind === 'api' ? 'api_token.revoked' : 'session.revoked', `session:${id}`, {
+        kind: record.kind,
+        device: record.device,
+      });
     },
   );
 

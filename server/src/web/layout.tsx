@@ -1,5 +1,6 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
+import { ERROR_CODES, isErrorCode } from '@gatehouse/shared';
 import type { ComponentChildren } from 'preact';
 import { renderToString } from 'preact-render-to-string';
 
@@ -53,6 +54,11 @@ export function Layout(props: {
 
 export function renderPage(page: preact.VNode): string {
   return `<!doctype html>${renderToString(page)}`;
+}
+
+/** A stable error code from `?error=` as its plain-words sentence; nothing for an unknown code. */
+export function ErrorBanner({ code }: { code: string | null }) {
+  return code && isErrorCode(code) ? <Banner kind="error">{ERROR_CODES[code].message}</Banner> : null;
 }
 
 export function Banner(props: { kind: 'error' | 'info'; children: ComponentChildren }) {

@@ -1,7 +1,6 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
-import { ERROR_CODES, isErrorCode } from '@gatehouse/shared';
-import { Banner, Layout } from './layout.js';
+import { Banner, ErrorBanner, Layout } from './layout.js';
 
 export interface SignInPageProps {
   providers: { id: string; name: string }[];
@@ -25,7 +24,7 @@ export function SignInPage({ providers, returnTo, errorCode, notice, passwordFor
     <Layout title="Sign in">
       <section class="card narrow">
         <h1>Sign in</h1>
-        {errorCode && isErrorCode(errorCode) ? <Banner kind="error">{ERROR_CODES[errorCode].message}</Banner> : null}
+        <ErrorBanner code={errorCode} />
         {notice && NOTICES[notice] ? <Banner kind="info">{NOTICES[notice]}</Banner> : null}
         {providers.length === 0 && !passwordForm ? (
           <p>No sign-in provider is configured yet. An administrator has to set OIDC_PROVIDERS.</p>
