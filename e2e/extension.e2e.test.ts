@@ -152,6 +152,8 @@ describe.each<BrowserName>(['chromium', 'firefox'])('the extension in %s', (name
       expect(new URL(tab.url()).pathname).toBe('/pair');
       const pair = new PairPage(tab);
       expect(canonicalCode(await pair.userCode())).toBe(canonicalCode(pending.userCode));
+      // The code came with the link: the page looked it up by itself (issue 13), no Continue click.
+      expect(await tab.$('#pair-phrase')).not.toBeNull();
       return pair;
     });
 

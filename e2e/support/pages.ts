@@ -93,15 +93,25 @@ export class AccountPage {
 export class PairPage {
   constructor(readonly page: Page) {}
 
-  /** The code in the lookup form (prefilled from `?code=`). */
-  userCode(): Promise<string> {
-    return this.page.$eval('#user-code', (input) => (input as HTMLInputElement).value);
+  /**
+   * The code the page holds: in the lookup form, or (a code that came with the link is looked up
+   * at once by the page's script) on the confirmation page.
+   */
+  async userCode(): Promise<string> {
+    await this.settled();
+    return this.page.$eval('input[name="user_code"]', (input) => (input as HTMLInputElement).value);
   }
 
-  /** Submits the code; the confirm page shows who is asking and the key's phrase. */
+  /** Submits the code unless the page did it itself; the confirm page shows who is asking and the key's phrase. */
   async continue(): Promise<void> {
-    await this.page.click('#pair-continue');
+    await this.settled();
+    if (!(await this.page.$('#pair-phrase'))) await this.page.click('#pair-continue');
     await this.page.waitForSelector('#pair-phrase');
+  }
+
+  /** Waits until a lookup the page started by itself has landed on the confirmation. */
+  private async settled(): Promise<void> {
+    await this.page.waitForSelector('#pair-phrase, form#pair-lookup:not([data-auto])');
   }
 
   phrase(): Promise<string> {

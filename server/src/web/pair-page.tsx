@@ -15,12 +15,14 @@ export interface PairRequestView {
 /** Step 1: the code box (prefilled from the link the extension opened). */
 export function PairCodePage(props: { code: string; csrfToken: string; error: string | null }) {
   return (
-    <Layout title="Pair a device">
+    <Layout title="Pair a device" script="/assets/pair.js">
       <section class="card narrow">
         <h1>Pair a device</h1>
         <p>Type the code your browser extension (or other device) shows. It looks like ABCD-2345.</p>
         {props.error ? <Banner kind="error">{props.error}</Banner> : null}
-        <form id="pair-lookup" method="post" action="/pair" class="stacked-form">
+        {/* A code that came with the link (the popup's "Open the pair page") is looked up at once
+            by /assets/pair.js: the confirmation with the device's phrase still needs Approve. */}
+        <form id="pair-lookup" method="post" action="/pair" class="stacked-form" data-auto={props.code && !props.error ? '' : undefined}>
           <input type="hidden" name="csrf" value={props.csrfToken} />
           <label for="user-code">Code</label>
           <input

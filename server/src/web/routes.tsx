@@ -17,6 +17,7 @@ import { SignInPage } from './sign-in-page.js';
 const STYLESHEET = readFileSync(new URL('./assets/app.css', import.meta.url), 'utf8');
 const ACCOUNT_SCRIPT = readFileSync(new URL('./assets/account.js', import.meta.url), 'utf8');
 const LINK_SCRIPT = readFileSync(new URL('./assets/link.js', import.meta.url), 'utf8');
+const PAIR_SCRIPT = readFileSync(new URL('./assets/pair.js', import.meta.url), 'utf8');
 
 /** The error page renderer of the error handler, naming whom to contact when SUPPORT_CONTACT is set. */
 export function errorPageRenderer(supportContact: string | undefined) {
@@ -47,6 +48,7 @@ export function webRoutes(deps: {
   for (const [path, script] of [
     ['/assets/account.js', ACCOUNT_SCRIPT],
     ['/assets/link.js', LINK_SCRIPT],
+    ['/assets/pair.js', PAIR_SCRIPT],
   ] as const) {
     router.get(path, (ctx) => {
       ctx.type = 'application/javascript';
