@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { keepScreenshots } from './support/browser.js';
-import { type BrowserName, type ExtensionBrowser, killServiceWorker, launchExtensionBrowser } from './support/extension-browsers.js';
+import {
+  type BrowserName,
+  type ColorScheme,
+  type ExtensionBrowser,
+  killServiceWorker,
+  launchExtensionBrowser,
+} from './support/extension-browsers.js';
 import { OptionsPage, PopupPage } from './support/extension-pages.js';
 import { pageProblems } from './support/page-checks.js';
 import { AccountPage, PairPage, SignInPage } from './support/pages.js';
@@ -19,9 +25,17 @@ const canonicalCode = (code: string) => code.replace(/[\s-]/g, '').toUpperCase()
  * the backend, pair it through the pair page, see and end sessions from the popup, and have
  * the extension notice when its own pairing is revoked from the account page.
  */
-describe.each<BrowserName>(['chromium', 'firefox'])('the extension in %s', (name) => {
+// Chromium emulates light and dark per check; Firefox cannot over WebDriver BiDi, so its journey
+// runs twice, once in a light and once in a dark profile (issue 13: every popup state in both).
+describe.each<[BrowserName, ColorScheme | '']>([
+  ['chromium', ''],
+  ['firefox', 'light'],
+  ['firefox', 'dark'],
+])('the extension in %s %s', (name, scheme) => {
+  const profileScheme = scheme || null;
   let extension: ExtensionBrowser;
-  const journal = join(artifacts, `extension-${name}.log`);
+  const run = profileScheme ? `${name}-${profileScheme}` : name;
+  const journal = join(artifacts, `extension-${run}.log`);
   const note = (line: string) => appendFileSync(journal, `${new Date().toISOString()} ${line}\n`);
 
   /** Runs one step of the journey; its time and any failure land in the journal. */
@@ -59,13 +73,9 @@ describe.each<BrowserName>(['chromium', 'firefox'])('the extension in %s', (name
   async function checkPopup(page: Page, state: string): Promise<void> {
     mkdirSync(join(artifacts, 'screenshots'), { recursive: true });
     const problems: string[] = [];
-    for (const scheme of ['light', 'dark'] as const) {
-      const emulated = await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]).then(
-        () => true,
-        () => false,
-      );
-      if (!emulated && scheme === 'dark') break; // Firefox over WebDriver BiDi: its own scheme only
-      problems.push(...(await pageProblems(page, `popup ${state} in ${name} (${emulated ? scheme : 'browser default'})`)));
+    for (const scheme of profileScheme ? [profileScheme] : (['light', 'dark'] as const)) {
+      if (!profileScheme) await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]);
+      problems.push(...(await pageProblems(page, `popup ${state} in ${name} (${scheme})`)));
       await page.screenshot({ path: join(artifacts, 'screenshots', `popup-${state}-${name}-${scheme}.png`), fullPage: true });
     }
     expect(problems).toEqual([]);
@@ -82,7 +92,7 @@ describe.each<BrowserName>(['chromium', 'firefox'])('the extension in %s', (name
   beforeAll(async () => {
     writeFileSync(journal, '');
     const started = Date.now();
-    extension = await launchExtensionBrowser(name, builds[name]);
+    extension = await launchExtensionBrowser(name, builds[name], profileScheme ?? undefined);
     note(`launched ${name} with the extension at ${extension.origin} (${Date.now() - started} ms)`);
     // Chromium's service worker restarts after being stopped: note each start and what it logs.
     extension.browser.on('targetcreated', async (target) => {
@@ -94,7 +104,7 @@ describe.each<BrowserName>(['chromium', 'firefox'])('the extension in %s', (name
     });
   }, 30_000);
   afterEach(async (context) => {
-    if (context.task.result?.state === 'fail') await keepScreenshots(extension.browser, artifacts, `extension-${name}`);
+    if (context.task.result?.state === 'fail') await keepScreenshots(extension.browser, artifacts, `extension-${run}`);
   });
   afterAll(async () => {
     await extension?.close();

@@ -46,9 +46,15 @@ export interface ExtensionBrowser {
   close(): Promise<void>;
 }
 
-/** Launches `name` headless and installs the unpacked extension in `dir` (a build:test output). */
-export async function launchExtensionBrowser(name: BrowserName, dir: string): Promise<ExtensionBrowser> {
-  return name === 'chromium' ? launchChromiumWithExtension(dir) : launchFirefoxWithExtension(dir);
+export type ColorScheme = 'light' | 'dark';
+
+/**
+ * Launches `name` headless and installs the unpacked extension in `dir` (a build:test output).
+ * `scheme`: Firefox's profile answers prefers-color-scheme with it (Firefox cannot emulate it
+ * per page over WebDriver BiDi; Chromium can, see page.emulateMediaFeatures).
+ */
+export async function launchExtensionBrowser(name: BrowserName, dir: string, scheme?: ColorScheme): Promise<ExtensionBrowser> {
+  return name === 'chromium' ? launchChromiumWithExtension(dir) : launchFirefoxWithExtension(dir, scheme);
 }
 
 async function launchChromiumWithExtension(dir: string): Promise<ExtensionBrowser> {
@@ -84,7 +90,7 @@ async function launchChromiumWithExtension(dir: string): Promise<ExtensionBrowse
   }
 }
 
-async function launchFirefoxWithExtension(dir: string): Promise<ExtensionBrowser> {
+async function launchFirefoxWithExtension(dir: string, scheme?: ColorScheme): Promise<ExtensionBrowser> {
   const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX_ESR,
@@ -95,6 +101,8 @@ async function launchFirefoxWithExtension(dir: string): Promise<ExtensionBrowser
     args: ['--remote-allow-system-access'],
     extraPrefsFirefox: {
       'extensions.webextensions.uuids': JSON.stringify({ [GECKO_ID]: FIREFOX_EXTENSION_UUID }),
+      // 0 dark, 1 light: what web content (extension pages included) sees as prefers-color-scheme.
+      ...(scheme ? { 'layout.css.prefers-color-scheme.content-override': scheme === 'dark' ? 0 : 1 } : {}),
     },
   });
   try {
