@@ -11,7 +11,7 @@ import {
   launchExtensionBrowser,
 } from './support/extension-browsers.js';
 import { OptionsPage, PopupPage } from './support/extension-pages.js';
-import { pageProblems } from './support/page-checks.js';
+import { checkEverywhere, pageProblems } from './support/page-checks.js';
 import { AccountPage, PairPage, SignInPage } from './support/pages.js';
 
 const { backendUrl, artifacts, extension: builds } = inject('e2e');
@@ -170,7 +170,10 @@ describe.each<[BrowserName, ColorScheme | '']>([
     await step('the pair page shows the popup’s phrase; approve', async () => {
       await pair.continue();
       expect(await pair.phrase()).toBe(pending.fingerprint);
+      // Issue 13: the confirmation and its outcome at both widths and schemes (Chromium emulates them).
+      if (name === 'chromium') expect(await checkEverywhere(tab, 'pair-confirm', artifacts)).toEqual([]);
       expect(await pair.approve()).toBe('approved');
+      if (name === 'chromium') expect(await checkEverywhere(tab, 'pair-approved', artifacts)).toEqual([]);
     });
 
     const browserSession = await step('the tab’s own browser session, as the account page shows it', async () => {

@@ -11,6 +11,7 @@ import { type MailCatcher, startMailCatcher } from '../scripts/mail-catcher/inde
 import { freePort } from '../scripts/stack/index.mjs';
 import { keepScreenshots, launchChromium } from './support/browser.js';
 import { startOwnBackend } from './support/own-backend.js';
+import { checkEverywhere } from './support/page-checks.js';
 import { SignInPage } from './support/pages.js';
 
 const { chromium, artifacts, stackUrls } = inject('e2e');
@@ -116,6 +117,7 @@ describe('invitations and profile in a real browser', () => {
     await carol.waitForFunction(() => window.location.pathname === '/invite/accept');
     expect(carol.url()).not.toContain('#');
     expect(await carol.content()).toContain(CAROL.email);
+    expect(await checkEverywhere(carol, 'invite-accept', artifacts)).toEqual([]);
     await ssoSignIn(carol, CAROL);
     await carol.waitForSelector('#sessions-heading');
     expect(new URL(carol.url()).pathname).toBe('/account');
@@ -145,6 +147,7 @@ describe('invitations and profile in a real browser', () => {
     expect(banner).toContain('Alice Admin');
     expect(banner).toContain('Carol P.');
     expect(await admin.$eval('h1', (element) => element.textContent)).toBe('Carol P.');
+    expect(await checkEverywhere(admin, 'support-view', artifacts)).toEqual([]);
     await Promise.all([admin.waitForNavigation(), admin.click('#impersonation-banner button')]);
     expect(await admin.$eval('#admin-notice', (element) => element.textContent)).toContain('Support view stopped.');
     expect(await admin.$('#impersonation-banner')).toBeNull();

@@ -12,6 +12,7 @@ import { createDevIdp } from '../scripts/dev-idp/index.mjs';
 import { freePort } from '../scripts/stack/index.mjs';
 import { keepScreenshots, launchChromium } from './support/browser.js';
 import { startOwnBackend } from './support/own-backend.js';
+import { checkEverywhere } from './support/page-checks.js';
 
 const { chromium, artifacts, stackUrls } = inject('e2e');
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -107,11 +108,13 @@ describe('break-glass: the owner signs in with a password and TOTP while the IdP
     await submitPassword(page);
     expect(new URL(page.url()).pathname).toBe('/sign-in/totp');
     expect(await page.$eval('img.qr', (img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+    expect(await checkEverywhere(page, 'totp-enrol', artifacts)).toEqual([]);
     const secret = await page.$eval('[data-totp-secret]', (element) => element.textContent ?? '');
     await submitCode(page, codeNow(secret));
     expect(await page.$eval('h1', (element) => element.textContent)).toBe('Save your recovery codes');
     expect(await page.$$eval('.recovery-codes li', (items) => items.length)).toBe(10);
     const recoveryCode = await page.$eval('.recovery-codes li code', (element) => element.textContent ?? '');
+    expect(await checkEverywhere(page, 'recovery-codes', artifacts)).toEqual([]);
     await Promise.all([page.waitForNavigation(), page.click('a[href="/account"]')]);
     expect(new URL(page.url()).pathname).toBe('/account');
     expect(await page.content()).toContain('The Owner');
@@ -127,6 +130,7 @@ describe('break-glass: the owner signs in with a password and TOTP while the IdP
 
     // The account page's own form changes the password; the page comes back with the new session.
     expect(await next.$eval('#totp-state', (element) => element.textContent)).toContain('Two-factor authentication is on');
+    expect(await checkEverywhere(next, 'account-local', artifacts)).toEqual([]);
     const newPassword = `${PASSWORD} changed`;
     await next.type('#password-change-form input[name="currentPassword"]', PASSWORD);
     await next.type('#password-change-form input[name="newPassword"]', newPassword);

@@ -1,38 +1,19 @@
 // Issue 13, "How it must be checked": every page at 1,280 and 390 px, light and dark, in Chromium:
 // no horizontal overflow and no serious or critical accessibility violation (axe-core). Each
 // page is also written to e2e/artifacts/screenshots/ for a reviewer to look at.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium } from './support/browser.js';
-import { pageProblems } from './support/page-checks.js';
+import { checkEverywhere } from './support/page-checks.js';
 import { SignInPage } from './support/pages.js';
 
 const { backendUrl, chromium, artifacts } = inject('e2e');
-const shots = join(artifacts, 'screenshots');
-const WIDTHS = [1280, 390] as const;
-const SCHEMES = ['light', 'dark'] as const;
-
-/** Every width and scheme of the page as it is now; a screenshot of each. */
-async function checkPage(page: Page, name: string): Promise<string[]> {
-  const problems: string[] = [];
-  for (const width of WIDTHS) {
-    for (const scheme of SCHEMES) {
-      await page.setViewport({ width, height: 900 });
-      await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]);
-      problems.push(...(await pageProblems(page, `${name} at ${width} px, ${scheme}`)));
-      await page.screenshot({ path: join(shots, `${name}-${width}-${scheme}.png`), fullPage: true });
-    }
-  }
-  return problems;
-}
+const checkPage = (page: Page, name: string) => checkEverywhere(page, name, artifacts);
 
 describe('every page at desktop and phone width, light and dark (Chromium)', () => {
   let browser: Browser;
   let page: Page;
   beforeAll(async () => {
-    mkdirSync(shots, { recursive: true });
     browser = await launchChromium(chromium);
   });
   afterAll(async () => {

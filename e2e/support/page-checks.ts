@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { AxeResults } from 'axe-core';
 import type { Page } from 'puppeteer-core';
 
@@ -39,5 +40,29 @@ export async function pageProblems(page: Page, where: string): Promise<string[]>
       `${where}: axe ${violation.id} (${violation.impact}): ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
     );
   }
+  return problems;
+}
+
+const WIDTHS = [1280, 390] as const;
+const SCHEMES = ['light', 'dark'] as const;
+
+/**
+ * The page as it is now at 1,280 and 390 px, light and dark (Chromium emulation): the problems
+ * of pageProblems for each, and a screenshot of each in `<artifacts>/screenshots/`.
+ */
+export async function checkEverywhere(page: Page, name: string, artifacts: string): Promise<string[]> {
+  const shots = join(artifacts, 'screenshots');
+  mkdirSync(shots, { recursive: true });
+  const problems: string[] = [];
+  for (const width of WIDTHS) {
+    for (const scheme of SCHEMES) {
+      await page.setViewport({ width, height: 900 });
+      await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]);
+      problems.push(...(await pageProblems(page, `${name} at ${width} px, ${scheme}`)));
+      await page.screenshot({ path: join(shots, `${name}-${width}-${scheme}.png`), fullPage: true });
+    }
+  }
+  await page.emulateMediaFeatures([]);
+  await page.setViewport({ width: 800, height: 600 }); // Puppeteer's default again, for the steps after
   return problems;
 }
