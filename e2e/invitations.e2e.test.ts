@@ -10,7 +10,7 @@ import { createDevIdp, DEMO_ACCOUNTS, type DevIdp } from '../scripts/dev-idp/ind
 import { type MailCatcher, startMailCatcher } from '../scripts/mail-catcher/index.mjs';
 import { freePort } from '../scripts/stack/index.mjs';
 import { keepScreenshots, launchChromium } from './support/browser.js';
-import { startOwnBackend } from './support/own-backend.js';
+import { runSetup, startOwnBackend } from './support/own-backend.js';
 import { checkEverywhere } from './support/page-checks.js';
 import { SignInPage } from './support/pages.js';
 
@@ -72,9 +72,15 @@ describe('invitations and profile in a real browser', () => {
       OIDC_DEV_ALLOWED_DOMAINS: 'example.com',
       IMPERSONATION: 'admins',
     };
-    // Signup is closed: alice gets in as the owner set up at first run.
-    backend = await startOwnBackend('invitations', env, artifacts, { email: ALICE.email, name: ALICE.name, bootstrap: BOOTSTRAP });
+    backend = await startOwnBackend('invitations', env, artifacts);
     browser = await launchChromium(chromium);
+    // Before anyone owns it, the first-run page is there: it gets the page check too (issue 13).
+    const first = await browser.newPage();
+    await first.goto(`${url}/setup`);
+    expect(await checkEverywhere(first, 'setup', artifacts)).toEqual([]);
+    await first.close();
+    // Signup is closed: alice gets in as the owner set up at first run.
+    await runSetup(url, { email: ALICE.email, name: ALICE.name, bootstrap: BOOTSTRAP });
   }, 120_000);
   afterEach(async (context) => {
     if (context.task.result?.state === 'fail') await keepScreenshots(browser, artifacts, context.task.name);

@@ -34,13 +34,16 @@ export async function startOwnBackend(
     if (Date.now() > deadline) throw new Error(`${url}/readyz did not become ready`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  if (owner) {
-    const setup = await fetch(`${url}/api/v1/setup`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bootstrap ${owner.bootstrap}`, Origin: url },
-      body: JSON.stringify({ email: owner.email, name: owner.name }),
-    });
-    if (setup.status >= 300) throw new Error(`setup answered ${setup.status}: ${await setup.text()}`);
-  }
+  if (owner) await runSetup(url, owner);
   return backend;
+}
+
+/** First-run setup through the API: `owner` becomes the owner. */
+export async function runSetup(url: string, owner: { email: string; name: string; bootstrap: string }): Promise<void> {
+  const setup = await fetch(`${url}/api/v1/setup`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bootstrap ${owner.bootstrap}`, Origin: url },
+    body: JSON.stringify({ email: owner.email, name: owner.name }),
+  });
+  if (setup.status >= 300) throw new Error(`setup answered ${setup.status}: ${await setup.text()}`);
 }
