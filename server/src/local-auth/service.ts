@@ -3,11 +3,11 @@ import type { Collection } from 'mongodb';
 import QRCode from 'qrcode';
 import type { AuditLog } from '../audit/index.js';
 import type { Deps, RequestMeta } from '../context.js';
-import { IpCipher, randomId, safeEqual, sha256 } from '../crypto/index.js';
+import { randomId, safeEqual, sha256 } from '../crypto/index.js';
 import { AppError, guardStore, insertUnique } from '../errors/index.js';
 import type { SessionService, SessionTokenResult } from '../sessions/index.js';
 import { COLLECTIONS } from '../store/index.js';
-import type { User, UserStore } from '../users/index.js';
+import { newAccount, type User, type UserStore } from '../users/index.js';
 import type { LoginBackoff } from './limits.js';
 import { checkPassword, dummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { matchingStep, newRecoveryCodes, newTotpSecret, normaliseRecoveryCode, type SecretSealer, totpFor } from './totp.js';
@@ -416,17 +416,7 @@ export class LocalAuthService {
     meta: RequestMeta,
   ): Promise<SessionTokenResult> {
     const now = this.deps.clock.now();
-    const user: User = {
-      _id: randomId(),
-      email: invitation.email,
-      name,
-      status: 'active',
-      roles: ['user'],
-      tokenVersion: 0,
-      keySalt: IpCipher.newUserSalt(),
-      createdAt: now,
-      updatedAt: now,
-    };
+    const user = newAccount({ email: invitation.email, name, roles: ['user'] }, now);
     if (!this.allowed(user)) throw new AppError('LOCAL_LOGIN_DISABLED');
     this.assertAcceptable(password);
     if (await this.users.findByEmail(invitation.email)) throw new AppError('EMAIL_TAKEN');

@@ -38,8 +38,10 @@ export class Mailer {
       await this.transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text });
       return true;
     } catch (error) {
-      // The reason, never the message (its link is a secret) nor the recipient.
-      this.log.warn({ err: { code: (error as { code?: string }).code, message: (error as Error).message } }, 'mail not sent');
+      // The reason only: never the message (its link is a secret), and not the SMTP server's
+      // text either, which may quote the recipient.
+      const { code, responseCode, command } = error as { code?: string; responseCode?: number; command?: string };
+      this.log.warn({ smtp: { code, responseCode, command } }, 'mail not sent');
       return false;
     }
   }

@@ -1,10 +1,10 @@
 import type { SetupBody } from '@gatehouse/shared';
 import type { AuditLog } from '../audit/index.js';
 import type { Deps, RequestMeta } from '../context.js';
-import { IpCipher, randomId, safeEqual } from '../crypto/index.js';
+import { safeEqual } from '../crypto/index.js';
 import { AppError, guardStore, isDuplicateKey } from '../errors/index.js';
 import { COLLECTIONS } from '../store/index.js';
-import { UserStore, userChangeAnnouncer } from '../users/index.js';
+import { newAccount, UserStore, userChangeAnnouncer } from '../users/index.js';
 
 /**
  * First run. Until an owner exists, the bootstrap password (FIRST_RUN_PASSWORD) lets one
@@ -64,19 +64,12 @@ export class SetupService {
       userId = existing._id;
       await this.users.setRoles(userId, ['admin', 'owner', 'user'], now);
     } else {
-      userId = randomId();
-      await this.users.insertUser({
-        _id: userId,
-        email: body.email,
-        name: body.name ?? body.email,
-        status: 'active',
-        roles: ['admin', 'owner', 'user'],
-        tokenVersion: 0,
-        keySalt: IpCipher.newUserSalt(),
-        pendingFirstSignIn: true,
-        createdAt: now,
-        updatedAt: now,
-      });
+      const owner = newAccount(
+        { email: body.email, name: body.name ?? body.email, roles: ['admin', 'owner', 'user'], pendingFirstSignIn: true },
+        now,
+      );
+      userId = owner._id;
+      await this.users.insertUser(owner);
     }
     await this.audit.record(
       { action: 'setup.completed', outcome: 'success', actor: 'bootstrap', target: `user:${userId}`, details: { role: 'owner' } },

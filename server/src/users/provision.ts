@@ -83,23 +83,40 @@ export async function resolveSignIn(
   }
 
   // The email goes on the account only if verified (or invited) and no other account holds it.
-  const user: User = {
-    _id: userId,
-    ...(email && !(await store.findByEmail(email)) ? { email } : {}),
-    name: profile.name ?? profile.email ?? 'New user',
-    status: 'active',
-    roles: mapRoles(['user'], provider, profile.groups),
-    tokenVersion: 0,
-    keySalt: IpCipher.newUserSalt(),
-    createdAt: now,
-    updatedAt: now,
-  };
+  const user = newAccount(
+    {
+      _id: userId,
+      ...(email && !(await store.findByEmail(email)) ? { email } : {}),
+      name: profile.name ?? profile.email ?? 'New user',
+      roles: mapRoles(['user'], provider, profile.groups),
+    },
+    now,
+  );
   if (!(await store.insertUser(user))) {
     // Lost a race for the email: create the account without it.
     delete user.email;
     if (!(await store.insertUser(user))) throw new AppError('INTERNAL_ERROR', { detail: 'user insert conflict' });
   }
   return attachIdentity(store, user, provider, profile, now, true);
+}
+
+/**
+ * A new active account: token version 0 and a fresh IP-key salt. The one place that makes a
+ * user record (SSO sign-up, setup's owner, an invited local account).
+ */
+export function newAccount(
+  fields: Pick<User, 'name' | 'roles'> & Partial<Pick<User, '_id' | 'email' | 'pendingFirstSignIn'>>,
+  now: Date,
+): User {
+  return {
+    ...fields,
+    _id: fields._id ?? randomId(),
+    status: 'active',
+    tokenVersion: 0,
+    keySalt: IpCipher.newUserSalt(),
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 async function findPendingAccount(store: UserStore, profile: UpstreamProfile): Promise<User | null> {
