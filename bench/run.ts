@@ -21,6 +21,10 @@ import { connectMongo, createRedis, ensureIndexes, redisReady } from '../server/
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 /** `npm run bench -- overload`: twice the peak rate, then recovery (docs/benchmarks.md, "Overload"). */
 const MODE = process.argv[2] === 'overload' ? 'overload' : 'table';
+/** `BENCH_ONLY=introspect,refresh`: run only these cases (for a focused `BENCH_PROFILE`). */
+const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
+const runs = (name: 'verify' | 'healthz' | 'introspect' | 'list' | 'me' | 'refresh' | 'reference' | 'store') =>
+  !ONLY || ONLY.includes(name);
 const results: { name: string; value: string; note: string }[] = [];
 const report = (name: string, value: string, note = '') => {
   results.push({ name, value, note });
@@ -114,45 +118,51 @@ async function main() {
     }
     const basic = `Basic ${Buffer.from(`${resourceId}:${resourceSecret}`).toString('base64')}`;
 
-    report('raw ES256 verify (jose, one core)', `${Math.round(await rawVerifyRate())}/s`);
-    const baseline = await load(`http://127.0.0.1:${port}/healthz`, {});
-    rows.push({ path: 'GET /healthz (whole middleware stack)', gatehouse: baseline.measured });
-    report(
-      'baseline: GET /healthz (whole middleware stack, no Redis, no auth)',
-      `${Math.round(baseline.requests.average)}/s`,
-      `p99 ${baseline.latency.p99} ms`,
-    );
+    if (runs('verify')) report('raw ES256 verify (jose, one core)', `${Math.round(await rawVerifyRate())}/s`);
+    if (runs('healthz')) {
+      const baseline = await load(`http://127.0.0.1:${port}/healthz`, {});
+      rows.push({ path: 'GET /healthz (whole middleware stack)', gatehouse: baseline.measured });
+      report(
+        'baseline: GET /healthz (whole middleware stack, no Redis, no auth)',
+        `${Math.round(baseline.requests.average)}/s`,
+        `p99 ${baseline.latency.p99} ms`,
+      );
+    }
 
     let next = 0;
-    const introspect = await load(`http://127.0.0.1:${port}/oauth/introspect`, {
-      method: 'POST',
-      setupClient: (client) => {
-        client.setHeaders({ authorization: basic, 'content-type': 'application/x-www-form-urlencoded' });
-        client.on('response', () => undefined);
-      },
-      requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, body: `token=${tokens[next++ % tokens.length]}` }) }],
-    });
-    rows.push({ path: 'POST /oauth/introspect (bearer check)', gatehouse: introspect.measured });
-    report(
-      'bearer token check (POST /oauth/introspect: verify + 1 Redis round trip)',
-      `${Math.round(introspect.requests.average)}/s`,
-      `p99 ${introspect.latency.p99} ms, non-2xx ${introspect.non2xx}`,
-    );
-
-    const list = await load(`http://127.0.0.1:${port}/api/v1/me/sessions?limit=5`, {
-      requests: [
-        {
-          method: 'GET',
-          setupRequest: (request) => ({ ...request, headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }),
+    if (runs('introspect')) {
+      const introspect = await load(`http://127.0.0.1:${port}/oauth/introspect`, {
+        method: 'POST',
+        setupClient: (client) => {
+          client.setHeaders({ authorization: basic, 'content-type': 'application/x-www-form-urlencoded' });
+          client.on('response', () => undefined);
         },
-      ],
-    });
-    rows.push({ path: 'GET /api/v1/me/sessions?limit=5 (user with 200 sessions)', gatehouse: list.measured });
-    report(
-      'authenticated API read (GET /api/v1/me/sessions: + MongoDB user and list)',
-      `${Math.round(list.requests.average)}/s`,
-      `p99 ${list.latency.p99} ms, non-2xx ${list.non2xx}`,
-    );
+        requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, body: `token=${tokens[next++ % tokens.length]}` }) }],
+      });
+      rows.push({ path: 'POST /oauth/introspect (bearer check)', gatehouse: introspect.measured });
+      report(
+        'bearer token check (POST /oauth/introspect: verify + 1 Redis round trip)',
+        `${Math.round(introspect.requests.average)}/s`,
+        `p99 ${introspect.latency.p99} ms, non-2xx ${introspect.non2xx}`,
+      );
+    }
+
+    if (runs('list')) {
+      const list = await load(`http://127.0.0.1:${port}/api/v1/me/sessions?limit=5`, {
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (request) => ({ ...request, headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }),
+          },
+        ],
+      });
+      rows.push({ path: 'GET /api/v1/me/sessions?limit=5 (user with 200 sessions)', gatehouse: list.measured });
+      report(
+        'authenticated API read (GET /api/v1/me/sessions: + MongoDB user and list)',
+        `${Math.round(list.requests.average)}/s`,
+        `p99 ${list.latency.p99} ms, non-2xx ${list.non2xx}`,
+      );
+    }
 
     // Paired clients: DPoP-bound access tokens and the refresh_token exchange.
     const origin = `http://127.0.0.1:${port}`;
@@ -178,51 +188,55 @@ async function main() {
         .sign(client.privateKey);
 
     // Proofs are made before the run (each is single-use), so the load generator only sends.
-    const meUrl = `${origin}/api/v1/me`;
-    const first = clients[0] as (typeof clients)[number];
-    const ath = createHash('sha256').update(first.accessToken).digest('base64url');
-    const proofs = await Promise.all(Array.from({ length: Math.min(60_000, SECONDS * 4000) }, () => proof(first, 'GET', meUrl, { ath })));
-    let nextProof = 0;
-    const dpopRead = await load(meUrl, {
-      requests: [
-        {
-          method: 'GET',
-          setupRequest: (request) => ({
-            ...request,
-            headers: { authorization: `DPoP ${first.accessToken}`, dpop: proofs[nextProof++ % proofs.length] as string },
-          }),
-        },
-      ],
-    });
-    const bearerRead = await load(meUrl, {
-      requests: [
-        {
-          method: 'GET',
-          setupRequest: (request) => ({ ...request, headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }),
-        },
-      ],
-    });
-    rows.push({ path: 'GET /api/v1/me with DPoP', gatehouse: dpopRead.measured });
-    rows.push({ path: 'GET /api/v1/me with Bearer', gatehouse: bearerRead.measured });
-    report(
-      'DPoP API read (GET /api/v1/me: verify token + proof, 1 Redis round trip, user from the per-instance cache)',
-      `${Math.round(dpopRead.requests.average)}/s`,
-      `p99 ${dpopRead.latency.p99} ms, non-2xx ${dpopRead.non2xx} (replays after ${proofs.length} proofs); Bearer API token on the same route: ${Math.round(bearerRead.requests.average)}/s, p99 ${bearerRead.latency.p99} ms, non-2xx ${bearerRead.non2xx}`,
-    );
+    if (runs('me')) {
+      const meUrl = `${origin}/api/v1/me`;
+      const first = clients[0] as (typeof clients)[number];
+      const ath = createHash('sha256').update(first.accessToken).digest('base64url');
+      const proofs = await Promise.all(Array.from({ length: Math.min(60_000, SECONDS * 4000) }, () => proof(first, 'GET', meUrl, { ath })));
+      let nextProof = 0;
+      const dpopRead = await load(meUrl, {
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (request) => ({
+              ...request,
+              headers: { authorization: `DPoP ${first.accessToken}`, dpop: proofs[nextProof++ % proofs.length] as string },
+            }),
+          },
+        ],
+      });
+      const bearerRead = await load(meUrl, {
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (request) => ({ ...request, headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }),
+          },
+        ],
+      });
+      rows.push({ path: 'GET /api/v1/me with DPoP', gatehouse: dpopRead.measured });
+      rows.push({ path: 'GET /api/v1/me with Bearer', gatehouse: bearerRead.measured });
+      report(
+        'DPoP API read (GET /api/v1/me: verify token + proof, 1 Redis round trip, user from the per-instance cache)',
+        `${Math.round(dpopRead.requests.average)}/s`,
+        `p99 ${dpopRead.latency.p99} ms, non-2xx ${dpopRead.non2xx} (replays after ${proofs.length} proofs); Bearer API token on the same route: ${Math.round(bearerRead.requests.average)}/s, p99 ${bearerRead.latency.p99} ms, non-2xx ${bearerRead.non2xx}`,
+      );
+    }
 
-    const tokenUrl = `${origin}/oauth/token`;
-    const nonce = (await fetch(tokenUrl, { method: 'POST' })).headers.get('dpop-nonce') ?? '';
-    const gatehouseRefresh = await refreshLoad(server.pid as number, tokenUrl, 'gatehouse-extension', clients, { nonce });
-    report(
-      'exchange (refresh_token grant with DPoP: 1 MongoDB point read + 1 insert, lastSeen once a minute, 1 Redis round trip for revocation and the proof jti)',
-      `${Math.round(gatehouseRefresh.rate)}/s`,
-      `p50 ${gatehouseRefresh.p50} ms, p99 ${gatehouseRefresh.p99} ms, server CPU ${gatehouseRefresh.cpuMs.toFixed(2)} ms/request, 16 clients in sequence each, failures ${gatehouseRefresh.failures}`,
-    );
-    rows.push({ path: 'refresh_token grant with DPoP and rotation', gatehouse: gatehouseRefresh });
+    if (runs('refresh')) {
+      const tokenUrl = `${origin}/oauth/token`;
+      const nonce = (await fetch(tokenUrl, { method: 'POST' })).headers.get('dpop-nonce') ?? '';
+      const gatehouseRefresh = await refreshLoad(server.pid as number, tokenUrl, 'gatehouse-extension', clients, { nonce });
+      report(
+        'exchange (refresh_token grant with DPoP: 1 MongoDB point read + 1 insert, lastSeen once a minute, 1 Redis round trip for revocation and the proof jti)',
+        `${Math.round(gatehouseRefresh.rate)}/s`,
+        `p50 ${gatehouseRefresh.p50} ms, p99 ${gatehouseRefresh.p99} ms, server CPU ${gatehouseRefresh.cpuMs.toFixed(2)} ms/request, 16 clients in sequence each, failures ${gatehouseRefresh.failures}`,
+      );
+      rows.push({ path: 'refresh_token grant with DPoP and rotation', gatehouse: gatehouseRefresh });
+    }
 
     // The reference: node-oidc-provider for the same grant, with its memory adapter and with a
     // MongoDB adapter on the same FerretDB, driven by the same load generator.
-    for (const store of ['memory', 'mongo'] as const) {
+    for (const store of runs('reference') ? (['memory', 'mongo'] as const) : []) {
       const reference = await startReference(store, `${stack.mongoUrl}/benchref`, clients);
       try {
         const refClients = clients.map((client, i) => ({ ...client, refreshToken: reference.refreshTokens[i] as string }));
@@ -238,10 +252,11 @@ async function main() {
       }
     }
 
-    const inserts = await insertRate(mongo.db);
-    report('store ceiling: single-document inserts (16 concurrent)', `${Math.round(inserts)}/s`);
-    insertCeiling = inserts;
-    report('store ceiling: single-document updates (16 concurrent)', `${Math.round(await updateRate(mongo.db))}/s`);
+    if (runs('store')) {
+      insertCeiling = await insertRate(mongo.db);
+      report('store ceiling: single-document inserts (16 concurrent)', `${Math.round(insertCeiling)}/s`);
+      report('store ceiling: single-document updates (16 concurrent)', `${Math.round(await updateRate(mongo.db))}/s`);
+    }
     close();
     redis.disconnect();
     await mongo.client.close();

@@ -10,6 +10,7 @@ import {
   corsFor,
   createLimiter,
   errorHandler,
+  generalRateLimit,
   healthRoutes,
   loadShed,
   methodGuard,
@@ -181,7 +182,7 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
 
   const onTrip = (name: string) => (meta: RequestMeta) =>
     void audit.recordBestEffort({ action: 'rate_limit.tripped', outcome: 'refused', actor: 'anonymous', details: { reason: name } }, meta);
-  const generalLimit = rateLimit(createLimiter(deps.redis, 'general', config.RATE_LIMIT_PER_MINUTE), onTrip('general'));
+  const generalLimit = generalRateLimit(createLimiter(deps.redis, 'general', config.RATE_LIMIT_PER_MINUTE), 60, onTrip('general'));
   const signInLimit = rateLimit(createLimiter(deps.redis, 'sign-in', config.RATE_LIMIT_SIGN_IN_PER_MINUTE), onTrip('sign-in'));
   const pairingStartLimits = [
     rateLimit(createLimiter(deps.redis, 'pair-start', config.PAIRING_STARTS_PER_MINUTE), onTrip('pair-start')),

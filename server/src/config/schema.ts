@@ -214,7 +214,11 @@ export const envSchema = z.object({
   TRUST_PROXY_HOPS: seconds(0, 10)
     .default(0)
     .describe('How many reverse proxies in front of the backend append to X-Forwarded-For. 0: the socket address is the client.'),
-  RATE_LIMIT_PER_MINUTE: seconds(1, 1_000_000).default(600).describe('Requests per minute allowed from one client address.'),
+  RATE_LIMIT_PER_MINUTE: seconds(1, 1_000_000)
+    .default(600)
+    .describe(
+      'Requests per minute allowed from one client address on each instance; refusals (4xx answers) from it count against the same budget shared by all instances (docs/security-model.md "Abuse").',
+    ),
   RATE_LIMIT_SIGN_IN_PER_MINUTE: seconds(1, 100_000)
     .default(30)
     .describe('Sign-in starts and callbacks per minute allowed from one client address.'),

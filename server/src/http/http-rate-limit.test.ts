@@ -117,6 +117,46 @@ describe('N10 rate-limit key', () => {
   });
 });
 
+// docs/security-tests.md N15: the general limit counts every request in each instance's memory
+// (no Redis round trip on the hot path) and every refusal in Redis, shared by all instances.
+describe('N15 general limit across instances', () => {
+  async function pair(): Promise<[TestApp, TestApp]> {
+    const a = await limitedApp({ TRUST_PROXY_HOPS: '1' });
+    const b = watch.track(await createTestApp({ RATE_LIMIT_PER_MINUTE: String(LIMIT), TRUST_PROXY_HOPS: '1' }, { sharedWith: a }));
+    return [a, b];
+  }
+  const refused = (t: TestApp, ip: string) => t.http.get('/api/v1/me').set('Accept', 'application/json').set('X-Forwarded-For', ip);
+
+  it('N15 refusals spread over two instances share one budget: each lets at most one more through, then 429 for everything', async () => {
+    const [a, b] = await pair();
+    const ip = '203.0.113.120';
+    for (let i = 0; i < LIMIT; i++) expectProblem(await refused(i % 2 === 0 ? a : b, ip), 401, 'UNAUTHENTICATED');
+    // B finds the shared budget spent while answering this one, and blocks the address from then on.
+    expectProblem(await refused(b, ip), 401, 'UNAUTHENTICATED');
+    expectLimited(await refused(b, ip));
+    expectLimited(await get(b, ip));
+    expectProblem(await refused(a, ip), 401, 'UNAUTHENTICATED');
+    expectLimited(await refused(a, ip));
+    expectLimited(await get(a, ip));
+    await expectTripAudited(a, ip, 'general');
+    // Another address is untouched on both.
+    expect((await get(a, '203.0.113.121')).status).toBe(200);
+    expect((await get(b, '203.0.113.121')).status).toBe(200);
+  });
+
+  it('N15 answered requests count per instance: a spent budget on one leaves the other serving, and spends no shared point', async () => {
+    const [a, b] = await pair();
+    const ip = '203.0.113.130';
+    for (let i = 0; i < LIMIT; i++) expect((await get(a, ip)).status).toBe(200);
+    expectLimited(await get(a, ip));
+    expect((await get(b, ip)).status).toBe(200);
+    // A's answered requests spent no shared point: B answers refusals up to its own request budget
+    // (had they counted, B would block after its first refusal).
+    for (let i = 0; i < LIMIT - 1; i++) expectProblem(await refused(b, ip), 401, 'UNAUTHENTICATED');
+    expectLimited(await get(b, ip));
+  });
+});
+
 it('keeps the bootstrap password and master key out of the logs', () => {
   watch.expectNoSecretInLogs();
 });

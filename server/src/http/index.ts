@@ -21,7 +21,7 @@ export { oauthErrors, rawHeaderValues } from './oauth.js';
 export { openApiRoutes, renderOpenApiFile } from './openapi.js';
 export { requireSameOrigin } from './origin.js';
 export { parseBody, readParams, validate } from './parse.js';
-export { consumePoint, createLimiter, type Limiter, rateLimit } from './rate-limit.js';
+export { consumePoint, createLimiter, generalRateLimit, type Limiter, rateLimit } from './rate-limit.js';
 export { requestContext, requestMeta } from './request-context.js';
 export { PARSE, route } from './route.js';
 export { securityHeaders } from './security-headers.js';

@@ -29,6 +29,64 @@ export function createLimiter(redis: Redis, name: string, points: number, durati
 }
 
 /**
+ * The general per-address limit (docs/security-model.md "Rate limits"). Every request counts
+ * against a budget kept in this instance's memory — no Redis round trip on the hot path, and each
+ * instance protects its own capacity — and every refusal it answers (a 4xx: a wrong credential,
+ * an unknown code, malformed input) also counts against the same budget shared by all instances
+ * in Redis, so guessing spread over many instances stays bounded. An instance that finds the
+ * shared budget spent blocks the address in its memory until the window ends: each other
+ * instance lets at most one more refusal through before it learns the same.
+ */
+export function generalRateLimit(failures: Limiter, durationSeconds: number, onTrip?: (meta: RequestMeta) => void): Step {
+  const requests = new RateLimiterMemory({ keyPrefix: 'rl-req:general', points: failures.points, duration: durationSeconds });
+  const refuse = (ctx: AppContext, rejection: RateLimiterRes): AppError => {
+    if (rejection.consumedPoints === failures.points + 1) onTrip?.(requestMeta(ctx));
+    const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+    return new AppError('RATE_LIMITED', { headers: { 'Retry-After': String(retryAfter) } });
+  };
+  return async (ctx, next) => {
+    const key = ctx.state.clientIp;
+    try {
+      await requests.consume(key);
+    } catch (rejection) {
+      throw refuse(ctx, rejection as RateLimiterRes);
+    }
+    let status: number;
+    try {
+      await next();
+      status = ctx.status;
+    } catch (error) {
+      status = statusOf(error);
+      if (isRefusal(status)) await chargeRefusal(ctx, key);
+      throw error;
+    }
+    if (isRefusal(status)) await chargeRefusal(ctx, key);
+  };
+
+  async function chargeRefusal(ctx: AppContext, key: string): Promise<void> {
+    try {
+      await consumePoint(failures, key);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw new AppError('DEPENDENCY_UNAVAILABLE', { cause: rejection });
+      // The shared budget is spent: refuse this address here until its window ends.
+      await requests.block(key, Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
+      if (rejection.consumedPoints === failures.points + 1) onTrip?.(requestMeta(ctx));
+    }
+  }
+}
+
+/** 4xx answers other than 429 (a limit's own refusal is not counted twice). */
+function isRefusal(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 429;
+}
+
+function statusOf(error: unknown): number {
+  if (error instanceof AppError) return error.status;
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : 500;
+}
+
+/**
  * Consumes one point for the client address (or the key `keyOf` gives, e.g. one global key);
  * 429 with Retry-After when none are left.
  */
