@@ -35,6 +35,9 @@ interface Sample {
   eventLoopMaxMs: number;
   handles: number;
   sockets: number;
+  /** The server's own connections to MongoDB and Redis (bench/soak-probe.mjs). */
+  mongoConnections?: number;
+  redisConnections?: number;
   redisClients?: number;
 }
 
@@ -83,6 +86,8 @@ export async function soak(minutes = MINUTES): Promise<SoakResult> {
     LOG_LEVEL: 'warn',
     SOAK_SAMPLES: samplesFile,
     SOAK_INTERVAL_MS: String(INTERVAL_MS),
+    SOAK_MONGO_PORT: new URL(stack.mongoUrl).port,
+    SOAK_REDIS_PORT: new URL(stack.redisUrl).port,
   };
   const server = spawn(
     process.execPath,
@@ -278,10 +283,12 @@ function toCsv(samples: Sample[]): string {
       s.eventLoopMaxMs.toFixed(1),
       s.handles,
       s.sockets,
+      s.mongoConnections ?? '',
+      s.redisConnections ?? '',
       s.redisClients ?? '',
     ].join(','),
   );
-  return `seconds,rss_mib,heap_used_mib,event_loop_p99_ms,event_loop_max_ms,handles,tcp_sockets,redis_clients\n${rows.join('\n')}\n`;
+  return `seconds,rss_mib,heap_used_mib,event_loop_p99_ms,event_loop_max_ms,handles,tcp_sockets,mongodb_connections,redis_connections,redis_clients\n${rows.join('\n')}\n`;
 }
 
 /** A hand-rolled SVG line chart: one panel per series, each scaled to its own maximum. */
@@ -292,6 +299,8 @@ function chart(samples: Sample[]): string {
     ['event-loop delay p99 (ms)', (s) => s.eventLoopP99Ms, '#d62728'],
     ['open handles', (s) => s.handles, '#9467bd'],
     ['server TCP sockets', (s) => s.sockets, '#8c564b'],
+    ['server connections to MongoDB', (s) => s.mongoConnections ?? 0, '#17becf'],
+    ['server connections to Redis', (s) => s.redisConnections ?? 0, '#bcbd22'],
     ['Redis clients', (s) => s.redisClients ?? 0, '#ff7f0e'],
   ];
   const width = 720;
@@ -306,7 +315,7 @@ function chart(samples: Sample[]): string {
       .join(' ');
     return `<g><text x="50" y="${top + 8}" font-size="12">${label} (max ${max.toFixed(1)})</text><line x1="50" y1="${top + 90}" x2="${width - 10}" y2="${top + 90}" stroke="#999"/><polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${points}"/></g>`;
   });
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${series.length * panel + 30}" font-family="sans-serif" role="img" aria-label="Soak samples"><title>Soak: server RSS, heap, event-loop delay, handles, sockets and Redis clients over time</title><rect width="100%" height="100%" fill="white"/>${panels.join('')}<text x="50" y="${series.length * panel + 22}" font-size="11">${(span / 60_000).toFixed(1)} minutes, one sample every ${INTERVAL_MS / 1000} s</text></svg>\n`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${series.length * panel + 30}" font-family="sans-serif" role="img" aria-label="Soak samples"><title>Soak: server RSS, heap, event-loop delay, handles, sockets, MongoDB and Redis connections and Redis clients over time</title><rect width="100%" height="100%" fill="white"/>${panels.join('')}<text x="50" y="${series.length * panel + 22}" font-size="11">${(span / 60_000).toFixed(1)} minutes, one sample every ${INTERVAL_MS / 1000} s</text></svg>\n`;
 }
 
 async function waitFor(url: string): Promise<void> {
