@@ -44,10 +44,10 @@ import {
 } from './oidc/index.js';
 import { CodeAttempts, CodeHasher, OAuthClients, oauthRoutes, PairingService, PairingStore, pairRoutes } from './pairing/index.js';
 import { ProfileService, profileRoutes } from './profile/index.js';
-import { SessionService, sessionRoutes } from './sessions/index.js';
+import { SessionListCache, SessionService, sessionRoutes } from './sessions/index.js';
 import { SetupService, setupRoutes } from './setup/index.js';
 import { ssfRoutes } from './signals/index.js';
-import { redisHealth } from './store/index.js';
+import { CacheSubscription, redisHealth } from './store/index.js';
 import {
   Authenticator,
   DpopVerifier,
@@ -114,8 +114,11 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
   const authenticator = new Authenticator(issuer, revocation);
   const users = new UserStore(deps.db, userChangeAnnouncer(deps));
   audit.names = async (ids) => new Map((await users.page({ _id: { $in: ids } }, ids.length)).map((user) => [user._id, user.name]));
-  const userCache = new UserCache(deps.redis, invalidationChannel(config.REDIS_KEY_PREFIX), config.USER_CACHE_SECONDS * 1000, log);
-  const sessions = new SessionService(deps, users, issuer, authenticator, revocation);
+  // One subscription to the invalidation channel for the per-instance caches (store/announced-cache.ts).
+  const cacheTtlMs = config.USER_CACHE_SECONDS * 1000;
+  const cacheSubscription = cacheTtlMs > 0 ? new CacheSubscription(deps.redis, invalidationChannel(config.REDIS_KEY_PREFIX), log) : null;
+  const userCache = new UserCache(cacheSubscription, cacheTtlMs);
+  const sessions = new SessionService(deps, users, issuer, authenticator, revocation, new SessionListCache(cacheSubscription, cacheTtlMs));
   const admin = new AdminService(deps, users, sessions, audit);
   const subscriber = listenForInvalidation(deps.redis, config.REDIS_KEY_PREFIX, log, () => keyring.reload());
   const providers = new ProviderRegistry(config, deps.log);
@@ -358,7 +361,7 @@ export async function createApp(given: Deps): Promise<{ app: Koa<AppState>; serv
     close() {
       keyring.close();
       subscriber.disconnect();
-      userCache.close();
+      cacheSubscription?.close();
       mailer.close();
     },
   };

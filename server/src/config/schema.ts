@@ -103,7 +103,7 @@ export const envSchema = z.object({
     .max(3600)
     .default(30)
     .describe(
-      'How long each instance keeps a user record for `GET /api/v1/me` (dropped at once when any instance announces a change over Redis; 0 disables the cache).',
+      'How long each instance keeps a user record (for `GET /api/v1/me`) and a user’s session list (for `GET /api/v1/me/sessions`); dropped at once when any instance announces a change over Redis; 0 disables both caches.',
     ),
   KEYRING_REFRESH_SECONDS: seconds(1, 3600)
     .default(5)

@@ -4,8 +4,9 @@ import { randomId } from '../crypto/index.js';
 import { AppError } from '../errors/index.js';
 import { describeDevice } from '../http/index.js';
 import { decodeTimeCursor, encodeCursor } from '../store/index.js';
-import type { Authenticator, Principal, RevocationState, TokenIssuer } from '../tokens/index.js';
+import { type Authenticator, cacheAnnouncer, type Principal, type RevocationState, type TokenIssuer } from '../tokens/index.js';
 import type { User, UserStore } from '../users/index.js';
+import { LIST_CACHE_MAX_SESSIONS, pageOf, type SessionListCache } from './list-cache.js';
 import { type SessionRecord, SessionStore } from './store.js';
 
 /**
@@ -50,6 +51,8 @@ export interface ImpersonatedView {
 
 export class SessionService {
   private readonly store: SessionStore;
+  /** Tells every instance's session-list cache that a user's sessions changed. */
+  private readonly announce: (announcement: Record<string, string>) => Promise<void>;
   /** Turns an admin's browser session into a read-only view as someone else (impersonation/). */
   impersonation: ImpersonationResolver | null = null;
 
@@ -59,8 +62,10 @@ export class SessionService {
     private readonly issuer: TokenIssuer,
     private readonly authenticator: Authenticator,
     private readonly revocation: RevocationState,
+    private readonly listCache: SessionListCache,
   ) {
     this.store = new SessionStore(deps.db);
+    this.announce = cacheAnnouncer(deps, 'session_list.announce_failed');
   }
 
   /** A browser session after sign-in: a fresh random sid every time (no fixation). */
@@ -73,7 +78,7 @@ export class SessionService {
     const record = this.newRecord(user, meta, 'browser', config.SESSION_ABSOLUTE_HOURS * 3_600_000, describeDevice(meta.userAgent));
     record.providerId = origin.providerId;
     record.upstreamSid = origin.upstreamSid;
-    await this.store.insert(record);
+    await this.insert(record);
     return this.mintSessionToken(record, user.tokenVersion);
   }
 
@@ -87,7 +92,7 @@ export class SessionService {
     const record = this.newRecord(user, meta, 'api', lifetimeMs, input.name);
     record.idleExpiresAt = record.absoluteExpiresAt; // API tokens have no idle limit.
     record.scopes = input.scopes;
-    await this.store.insert(record);
+    await this.insert(record);
     const { token } = await this.issuer.mint('api', {
       sub: user._id,
       tokenVersion: user.tokenVersion,
@@ -113,7 +118,7 @@ export class SessionService {
     record.pairingId = input.pairingId;
     record.clientId = input.clientId;
     record.jkt = input.jkt;
-    await this.store.insert(record);
+    await this.insert(record);
     return record;
   }
 
@@ -126,7 +131,7 @@ export class SessionService {
     const principal = await this.authenticator.authenticate(token, 'session');
     const now = this.deps.clock.now();
     if (now.getTime() - principal.claims.iat * 1000 < REFRESH_AFTER_MS || !principal.sessionId) return { principal, refreshed: null };
-    const record = await this.store.touch(principal.sessionId, now, this.deps.config.SESSION_IDLE_MINUTES * 60_000, REFRESH_AFTER_MS);
+    const record = await this.touch(principal.sessionId, now, this.deps.config.SESSION_IDLE_MINUTES * 60_000, REFRESH_AFTER_MS);
     if (!record) {
       const current = await this.store.findById(principal.sessionId);
       if (!current || current.revokedAt || current.absoluteExpiresAt <= now) throw new AppError('TOKEN_REVOKED');
@@ -143,7 +148,19 @@ export class SessionService {
     cursor?: string,
   ): Promise<{ sessions: SessionView[]; next: string | null }> {
     const before = cursor ? sessionCursor(cursor) : undefined;
-    const records = await this.store.listActive(user._id, this.deps.clock.now(), limit + 1, before);
+    const now = this.deps.clock.now();
+    // From this instance's copy of the user's list when it can be trusted (sessions/list-cache.ts).
+    const all = this.listCache.trusted
+      ? await this.listCache.get(
+          user._id,
+          () => this.store.listUnrevoked(user._id, LIST_CACHE_MAX_SESSIONS + 1),
+          (list) => list.length <= LIST_CACHE_MAX_SESSIONS,
+        )
+      : null;
+    const records =
+      all && all.length <= LIST_CACHE_MAX_SESSIONS
+        ? pageOf(all, now, limit + 1, before)
+        : await this.store.listActive(user._id, now, limit + 1, before);
     const page = records.slice(0, limit);
     const last = page[page.length - 1];
     return {
@@ -224,13 +241,21 @@ export class SessionService {
   }
 
   /** Moves a session's lastSeen and idle expiry forward, at most once per `throttleMs`. */
-  touch(sessionId: string, now: Date, idleMs: number, throttleMs: number): Promise<SessionRecord | null> {
-    return this.store.touch(sessionId, now, idleMs, throttleMs);
+  async touch(sessionId: string, now: Date, idleMs: number, throttleMs: number): Promise<SessionRecord | null> {
+    const record = await this.store.touch(sessionId, now, idleMs, throttleMs);
+    if (record) await this.announce({ sessionsOf: record.userId });
+    return record;
   }
 
   /** Account deletion: the user's session records go (after `stopAccount` ended them). */
   async deleteUserRecords(userId: string): Promise<void> {
     await this.store.deleteForUser(userId);
+    await this.announce({ sessionsOf: userId });
+  }
+
+  private async insert(record: SessionRecord): Promise<void> {
+    await this.store.insert(record);
+    await this.announce({ sessionsOf: record.userId });
   }
 
   /**
@@ -247,8 +272,10 @@ export class SessionService {
     }
   }
 
-  private mirror(revoked: SessionRecord[]): Promise<void> {
-    return this.revocation.sessionsRevoked(revoked.map((record) => ({ id: record._id, absoluteExpiresAt: record.absoluteExpiresAt })));
+  /** Revoked sessions: the Redis facts every request checks, then the owners' lists on every instance. */
+  private async mirror(revoked: SessionRecord[]): Promise<void> {
+    await this.revocation.sessionsRevoked(revoked.map((record) => ({ id: record._id, absoluteExpiresAt: record.absoluteExpiresAt })));
+    for (const userId of new Set(revoked.map((record) => record.userId))) await this.announce({ sessionsOf: userId });
   }
 
   private async mintSessionToken(record: SessionRecord, tokenVersion: number): Promise<SessionTokenResult> {

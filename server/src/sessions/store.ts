@@ -49,6 +49,14 @@ export class SessionStore {
     return guardStore(() => this.sessions.findOne({ _id: id }));
   }
 
+  /**
+   * Every session of a user not yet revoked, newest first, at most `limit` (the session-list
+   * cache's fill; the `user_revoked` index serves it on MongoDB).
+   */
+  listUnrevoked(userId: string, limit: number): Promise<SessionRecord[]> {
+    return guardStore(() => this.sessions.find({ userId, revokedAt: null }).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray());
+  }
+
   /** Active sessions of a user, newest first, `limit` at a time after the `before` cursor. */
   listActive(userId: string, now: Date, limit: number, before?: { createdAt: Date; id: string }): Promise<SessionRecord[]> {
     const page = before

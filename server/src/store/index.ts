@@ -1,4 +1,5 @@
 /** MongoDB and Redis clients, collection names and indexes. */
+export { type Affected, AnnouncedCache, CacheSubscription } from './announced-cache.js';
 export { COLLECTIONS, ensureIndexes } from './collections.js';
 export { decodeIdCursor, decodeTimeCursor, encodeCursor } from './cursor.js';
 export { connectMongo } from './mongo.js';

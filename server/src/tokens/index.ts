@@ -1,7 +1,7 @@
 /** Gatehouse's own tokens: the keyring, minting, the verification pipeline and revocation. */
 export { Authenticator, hasScope, type Principal } from './authenticator.js';
 export { DpopVerifier } from './dpop.js';
-export { invalidationChannel, listenForInvalidation } from './invalidation.js';
+export { cacheAnnouncer, invalidationChannel, listenForInvalidation } from './invalidation.js';
 export { TokenIssuer } from './jwt.js';
 export { KeyAdmin, type KeyRow } from './key-admin.js';
 export { KeyStore } from './key-store.js';

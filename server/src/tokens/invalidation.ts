@@ -11,6 +11,23 @@ export function invalidationChannel(keyPrefix: string): string {
   return `${keyPrefix}invalidate`;
 }
 
+/**
+ * A best-effort announcer of changes that only per-instance caches depend on (a user record, a
+ * user's session list): a lost announcement leaves a copy for at most its cache's lifetime and
+ * never decides whether a token is good. Logs `event` when the publish fails.
+ */
+export function cacheAnnouncer(
+  deps: Pick<Deps, 'redis' | 'config' | 'log'>,
+  event: string,
+): (announcement: Record<string, string>) => Promise<void> {
+  const channel = invalidationChannel(deps.config.REDIS_KEY_PREFIX);
+  return async (announcement) => {
+    await deps.redis.publish(channel, JSON.stringify(announcement)).catch((error: Error) => {
+      deps.log.warn({ err: { message: error.message } }, event);
+    });
+  };
+}
+
 export async function announceKeysChanged(deps: Pick<Deps, 'redis' | 'config' | 'log'>): Promise<void> {
   // Best effort: instances also re-read the ring every KEYRING_REFRESH_SECONDS.
   await deps.redis.publish(invalidationChannel(deps.config.REDIS_KEY_PREFIX), JSON.stringify({ keys: true })).catch((error) => {

@@ -94,7 +94,8 @@ describe('the user cache across two instances', () => {
     const { cookie } = await startBrowserSession(a, user);
     expect((await b.http.get('/api/v1/me').set('Cookie', cookie)).body.name).toBe('Before');
     // Drop B's subscriber connection: announcements made now would be lost.
-    const subscriber = (b.services.userCache as unknown as { subscriber: { stream: { destroy(): void } } }).subscriber;
+    const subscriber = (b.services.userCache as unknown as { subscription: { subscriber: { stream: { destroy(): void } } } }).subscription
+      .subscriber;
     subscriber.stream.destroy();
     await until(() => !b.services.userCache.trusted, 'B to distrust its cache');
     await a.db.collection<User>('users').updateOne({ _id: user._id }, { $set: { name: 'Changed while down' } });
