@@ -162,6 +162,30 @@ describe('P8 an old refresh token replayed after rotation revokes the whole pair
   });
 });
 
+describe('P8 across instances (each keeps the refresh tokens it inserted for their next exchange)', () => {
+  it('P8 a token rotated on B is still caught as a replay on A, which holds its own copy of it', async () => {
+    const b = await createListeningApp({ DEVICE_POLL_INTERVAL_SECONDS: '1', PUBLIC_URL: t.origin }, { sharedWith: t });
+    try {
+      const { paired } = await freshPairing();
+      await paired.device.refresh(); // on A: A keeps the new token for its next exchange
+      const heldByA = paired.device.refreshToken as string;
+      paired.device.via = b.origin;
+      await paired.device.refresh(); // the client moved to B, which reads it from MongoDB and rotates it
+      const current = paired.device.refreshToken as string;
+      const currentAccess = paired.device.accessToken as string;
+      paired.device.via = null;
+      expect(await grantError(() => paired.device.refresh(heldByA))).toBe('invalid_grant');
+      const session = await collection(t, 'sessions').findOne({ _id: paired.sessionId });
+      expect(session?.revokeReason).toBe('refresh_token_replayed');
+      await expectCutOff(paired, current, currentAccess);
+      paired.device.via = b.origin;
+      await expectCutOff(paired, current, currentAccess);
+    } finally {
+      await b.close();
+    }
+  });
+});
+
 describe('ending a pairing', () => {
   it('POST /oauth/revoke with the refresh token ends the session (200); unknown tokens get 200 too', async () => {
     const { paired } = await freshPairing();

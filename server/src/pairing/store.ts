@@ -58,11 +58,16 @@ export interface RefreshTokenRecord {
   sessionExpiresAt: Date;
 }
 
+/** How many inserted refresh tokens each instance keeps for their next exchange (≈ 0.5 KiB each). */
+const RECENT_REFRESH_TOKENS = 10_000;
+
 /** Pairing requests, their one-time claims and refresh tokens; the only writer of these collections. */
 export class PairingStore {
   private readonly pairings: Collection<PairingRecord>;
   private readonly claims: Collection<{ _id: string; at: Date }>;
   private readonly refreshTokens: Collection<RefreshTokenRecord>;
+  /** Refresh tokens this instance inserted, not yet presented (see `refreshToken`), oldest first. */
+  private readonly recentRefreshTokens = new Map<string, RefreshTokenRecord>();
 
   constructor(db: Db) {
     this.pairings = db.collection<PairingRecord>(COLLECTIONS.pairings);
@@ -99,8 +104,21 @@ export class PairingStore {
     return guardStore(() => this.pairings.updateOne({ _id: pairingId }, { $set: update }));
   }
 
-  /** The refresh token with this hash: one point read by primary key. */
+  /**
+   * The refresh token with this hash: from the tokens this instance inserted and nobody has
+   * presented since (the usual case: a client comes back to the instance that rotated its
+   * token), else one point read by primary key. A record never changes after its insert, so the
+   * copy is what the read would give; the ways one stops counting — its session revoked, its
+   * account stopped or deleted, its expiry — are checked on every exchange against Redis and the
+   * record's own dates, and a replay is still caught by the refused insert of a second child.
+   * A copy is used once: a second presentation reads MongoDB.
+   */
   refreshToken(hash: string): Promise<RefreshTokenRecord | null> {
+    const recent = this.recentRefreshTokens.get(hash);
+    if (recent) {
+      this.recentRefreshTokens.delete(hash);
+      return Promise.resolve(recent);
+    }
     return guardStore(() => this.refreshTokens.findOne({ _id: hash }));
   }
 
@@ -121,12 +139,19 @@ export class PairingStore {
 
   /** Account deletion: the user's refresh tokens and pairing requests go. */
   async deleteForUser(userId: string): Promise<void> {
+    for (const [hash, record] of this.recentRefreshTokens) if (record.userId === userId) this.recentRefreshTokens.delete(hash);
     await guardStore(() => this.refreshTokens.deleteMany({ userId }));
     await guardStore(() => this.pairings.deleteMany({ userId }));
   }
 
   /** Inserts a refresh token; false when its parent already has a successor (rotation lost the race). */
-  insertRefreshToken(record: RefreshTokenRecord): Promise<boolean> {
-    return insertUnique(() => this.refreshTokens.insertOne(record));
+  async insertRefreshToken(record: RefreshTokenRecord): Promise<boolean> {
+    const inserted = await insertUnique(() => this.refreshTokens.insertOne(record));
+    if (inserted) {
+      if (this.recentRefreshTokens.size >= RECENT_REFRESH_TOKENS)
+        this.recentRefreshTokens.delete(this.recentRefreshTokens.keys().next().value as string);
+      this.recentRefreshTokens.set(record._id, record);
+    }
+    return inserted;
   }
 }

@@ -138,7 +138,19 @@ export class DpopVerifier {
     return Math.floor(this.clock.now().getTime() / 1000 / NONCE_WINDOW_SECONDS);
   }
 
+  /** The last windows' nonces: three HMACs per token request otherwise (issue 14 profile). */
+  private readonly nonces = new Map<number, string>();
+
   private nonceFor(window: number): string {
+    const known = this.nonces.get(window);
+    if (known) return known;
+    const nonce = this.computeNonce(window);
+    if (this.nonces.size >= 4) this.nonces.delete(this.nonces.keys().next().value as number);
+    this.nonces.set(window, nonce);
+    return nonce;
+  }
+
+  private computeNonce(window: number): string {
     const stamp = Buffer.alloc(4);
     stamp.writeUInt32BE(window >>> 0);
     const mac = createHmac('sha256', this.nonceKey).update(stamp).digest().subarray(0, 16);
