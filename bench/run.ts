@@ -449,13 +449,16 @@ async function refreshLoad(
   tokenUrl: string,
   clientId: string,
   clients: RefreshClient[],
-  { nonce, rate }: { nonce?: string; rate?: number },
+  options: { nonce?: string; rate?: number },
 ): Promise<Measured> {
   const latencies: number[] = [];
   let failures = 0;
   const cpuBefore = cpuMillis(pid);
   const started = Date.now();
   const end = started + SECONDS * 1000;
+  const { rate } = options;
+  // The latest DPoP nonce (it rotates; every answer carries the current one).
+  let nonce = options.nonce;
   // Held at `rate`: each client sends on its own schedule, spread over the interval.
   const interval = rate ? (clients.length * 1000) / rate : 0;
   await Promise.all(
@@ -482,6 +485,7 @@ async function refreshLoad(
           headers: { 'content-type': 'application/x-www-form-urlencoded', dpop },
           body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: client.refreshToken, client_id: clientId }),
         });
+        if (nonce) nonce = response.headers.get('dpop-nonce') ?? nonce;
         const body = (await response.json()) as { refresh_token?: string };
         latencies.push(performance.now() - sent);
         if (response.ok && body.refresh_token) client.refreshToken = body.refresh_token;

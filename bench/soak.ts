@@ -153,7 +153,9 @@ export async function soak(minutes = MINUTES): Promise<SoakResult> {
       }),
     );
     const tokenUrl = `${origin}/oauth/token`;
-    const nonce = (await fetch(tokenUrl, { method: 'POST' })).headers.get('dpop-nonce') ?? '';
+    // Every answer of the token endpoint carries the current DPoP nonce (it rotates every five
+    // minutes): a client keeps the latest one, as the extension does.
+    let nonce = (await fetch(tokenUrl, { method: 'POST' })).headers.get('dpop-nonce') ?? '';
 
     const end = Date.now() + minutes * 60_000;
     const loop = async (kind: string, pace: number, step: () => Promise<boolean>) => {
@@ -193,6 +195,7 @@ export async function soak(minutes = MINUTES): Promise<SoakResult> {
         headers: { 'content-type': 'application/x-www-form-urlencoded', dpop },
         body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: client.refreshToken, client_id: 'gatehouse-extension' }),
       });
+      nonce = response.headers.get('dpop-nonce') ?? nonce;
       const body = (await response.json()) as { refresh_token?: string };
       if (response.ok && body.refresh_token) client.refreshToken = body.refresh_token;
       return response.ok;
