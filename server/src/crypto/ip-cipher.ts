@@ -11,8 +11,12 @@ const TAG_BYTES = 16;
  * The blind index is a keyed HMAC over the address, the same for all users, so "same IP"
  * can be matched without decrypting; it is not reversible without the master key.
  */
+/** How many users' derived IP keys each instance keeps (32 bytes each). */
+const USER_KEYS_KEPT = 1_000;
+
 export class IpCipher {
   private readonly blindKey: Buffer;
+  private readonly userKeys = new Map<string, Buffer>();
 
   constructor(private readonly masterKey: Buffer) {
     this.blindKey = deriveKey(masterKey, 'ip-blind-index');
@@ -59,7 +63,17 @@ export class IpCipher {
     return createHmac('sha256', this.blindKey).update(ip).digest('base64url').slice(0, 32);
   }
 
+  /**
+   * The user's key, derived once per salt and kept for the next: a session list decrypts up to a
+   * hundred addresses of one user per request. Keyed by the salt, so a shredded user (salt gone)
+   * is never asked for again and drops out of the bounded map.
+   */
   private userKey(userSalt: string): Buffer {
-    return deriveKey(this.masterKey, 'ip-encryption', Buffer.from(userSalt, 'base64url'));
+    const known = this.userKeys.get(userSalt);
+    if (known) return known;
+    const key = deriveKey(this.masterKey, 'ip-encryption', Buffer.from(userSalt, 'base64url'));
+    if (this.userKeys.size >= USER_KEYS_KEPT) this.userKeys.delete(this.userKeys.keys().next().value as string);
+    this.userKeys.set(userSalt, key);
+    return key;
   }
 }
