@@ -4,6 +4,7 @@
 // next list; pages from the copy are the pages the store's query gives; while B's subscription
 // is down B lists from MongoDB.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../test/dedicated-redis.js';
 import { createTestApp, createUser, issueApiToken, type TestApp } from '../../test/harness.js';
 import type { User } from '../users/index.js';
 
@@ -12,19 +13,11 @@ let b: TestApp;
 /** A third instance with the caches switched off: what the store's own query answers. */
 let uncached: TestApp;
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 beforeAll(async () => {
   a = await createTestApp();
   b = await createTestApp({}, { sharedWith: a });
   uncached = await createTestApp({ USER_CACHE_SECONDS: '0' }, { sharedWith: a });
-  await until(() => a.services.userCache.trusted && b.services.userCache.trusted, 'both caches to subscribe');
+  await waitUntil('both caches to subscribe', () => a.services.userCache.trusted && b.services.userCache.trusted);
 });
 afterAll(async () => {
   await uncached?.close();
@@ -137,13 +130,13 @@ describe('the session-list cache across two instances', () => {
     const subscription = (b.services.userCache as unknown as { subscription: { subscriber: { stream: { destroy(): void } } } })
       .subscription;
     subscription.subscriber.stream.destroy();
-    await until(() => !b.services.userCache.trusted, 'B to distrust its caches');
+    await waitUntil('B to distrust its caches', () => !b.services.userCache.trusted);
     const record = await a.db.collection<{ _id: string; createdAt?: Date }>('sessions').findOne({ _id: sessionId });
     await a.db
       .collection<{ _id: string; createdAt?: Date }>('sessions')
       .insertOne({ ...record, _id: 'while-down-session1', createdAt: new Date(0) });
     expect(ids(await list(b, quietToken))).toEqual([sessionId, 'while-down-session1']);
-    await until(() => b.services.userCache.trusted, 'B to resubscribe');
+    await waitUntil('B to resubscribe', () => b.services.userCache.trusted);
     expect(ids(await list(b, quietToken))).toEqual([sessionId, 'while-down-session1']);
   });
 });

@@ -3,6 +3,7 @@
 // is seen by B on its very next request, a disabled, banned or deleted principal is refused by
 // B even though B holds their record, and while B's subscription is down B trusts no cached copy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../test/dedicated-redis.js';
 import { createTestApp, createUser, startBrowserSession, TEST_ORIGIN, type TestApp } from '../../test/harness.js';
 import { expectProblem } from '../../test/http-checks.js';
 import type { User } from './index.js';
@@ -11,21 +12,13 @@ let a: TestApp;
 let b: TestApp;
 let owner: { user: User; headers: Record<string, string> };
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 beforeAll(async () => {
   a = await createTestApp();
   b = await createTestApp({}, { sharedWith: a });
   const user = await createUser(a, { roles: ['admin', 'owner', 'user'], name: 'Owner' });
   const { cookie, sessionId } = await startBrowserSession(a, user);
   owner = { user, headers: { Cookie: cookie, Origin: TEST_ORIGIN, 'X-CSRF-Token': a.services.csrf.forSession(sessionId) } };
-  await until(() => a.services.userCache.trusted && b.services.userCache.trusted, 'both caches to subscribe');
+  await waitUntil('both caches to subscribe', () => a.services.userCache.trusted && b.services.userCache.trusted);
 });
 afterAll(async () => {
   await b?.close();
@@ -41,7 +34,6 @@ describe('the user cache across two instances', () => {
     expect((await b.http.get('/api/v1/me').set('Cookie', cookie)).body.name).toBe('Cached');
     // Any announced change of that user drops B's copy on the next request.
     await a.services.users.onChange(user._id);
-    await until(() => true, 'nothing');
     const seen = await b.http.get('/api/v1/me').set('Cookie', cookie);
     expect(seen.body.name).toBe('Silently renamed');
   });
@@ -97,10 +89,10 @@ describe('the user cache across two instances', () => {
     const subscriber = (b.services.userCache as unknown as { subscription: { subscriber: { stream: { destroy(): void } } } }).subscription
       .subscriber;
     subscriber.stream.destroy();
-    await until(() => !b.services.userCache.trusted, 'B to distrust its cache');
+    await waitUntil('B to distrust its cache', () => !b.services.userCache.trusted);
     await a.db.collection<User>('users').updateOne({ _id: user._id }, { $set: { name: 'Changed while down' } });
     expect((await b.http.get('/api/v1/me').set('Cookie', cookie)).body.name).toBe('Changed while down');
-    await until(() => b.services.userCache.trusted, 'B to resubscribe');
+    await waitUntil('B to resubscribe', () => b.services.userCache.trusted);
     expect((await b.http.get('/api/v1/me').set('Cookie', cookie)).body.name).toBe('Changed while down');
     expectProblem(await b.http.get('/api/v1/me'), 401, 'UNAUTHENTICATED');
   }, 60_000);
