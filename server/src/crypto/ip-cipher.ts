@@ -13,10 +13,13 @@ const TAG_BYTES = 16;
  */
 /** How many users' derived IP keys each instance keeps (32 bytes each). */
 const USER_KEYS_KEPT = 1_000;
+/** How many opened addresses each instance keeps (a session list's worth for many users). */
+const OPENED_KEPT = 20_000;
 
 export class IpCipher {
   private readonly blindKey: Buffer;
   private readonly userKeys = new Map<string, Buffer>();
+  private readonly opened = new Map<string, string>();
 
   constructor(private readonly masterKey: Buffer) {
     this.blindKey = deriveKey(masterKey, 'ip-blind-index');
@@ -43,6 +46,21 @@ export class IpCipher {
   decrypt(sealed: string, userId: string, userSalt: string | null | undefined): string | null {
     const [version, ivText, bodyText] = sealed.split('.');
     if (version !== 'v1' || !ivText || !bodyText || !userSalt) return null;
+    // A session list shows the same addresses on every read: each is opened once per instance.
+    // Keyed by salt, user and ciphertext, so a shredded salt (null above) or another user's key
+    // never finds an answer here.
+    const memoKey = `${userSalt}|${userId}|${sealed}`;
+    const known = this.opened.get(memoKey);
+    if (known !== undefined) return known;
+    const plain = this.open(ivText, bodyText, userId, userSalt);
+    if (plain !== null) {
+      if (this.opened.size >= OPENED_KEPT) this.opened.delete(this.opened.keys().next().value as string);
+      this.opened.set(memoKey, plain);
+    }
+    return plain;
+  }
+
+  private open(ivText: string, bodyText: string, userId: string, userSalt: string): string | null {
     try {
       const body = Buffer.from(bodyText, 'base64url');
       if (body.length < TAG_BYTES) return null;

@@ -37,8 +37,9 @@ export function sessionRoutes(deps: SessionRouteDeps) {
   const revoke = requireCredential(deps, { scope: 'sessions:revoke', cookie: true });
   const withUser = loadUser(deps.users);
 
-  // The profile is read from this instance's user cache (cleared over the invalidation
-  // channel on every change); whether the credential is still good was just asked of Redis.
+  // The profile and the session list read the user from this instance's user cache (cleared over
+  // the invalidation channel on every change); whether the credential is still good was just
+  // asked of Redis.
   const loadCachedUser: Step = async (ctx, next) => {
     const userId = principalOf(ctx).userId;
     const user = deps.userCache ? await deps.userCache.get(userId, () => deps.users.findById(userId)) : await deps.users.findById(userId);
@@ -90,7 +91,7 @@ export function sessionRoutes(deps: SessionRouteDeps) {
       response: sessionListSchema,
     },
     read,
-    withUser,
+    loadCachedUser,
     async ({ user, principal, query }, ctx) => {
       ctx.set('Cache-Control', 'no-store');
       return deps.sessions.listForUser(user, principal.sessionId, query.limit, query.cursor);
