@@ -12,7 +12,8 @@ afterAll(() => watch.closeAll());
 
 const ORIGIN = 'http://127.0.0.1:4555';
 /** Wrong passwords tried below: none may be stored or logged either (they are near-misses). */
-const WRONG = `${TEST_FIRST_RUN_PASSWORD.slice(0, -1)}X`;
+// One character changed — to another one: the random password ends in `X` one time in 64.
+const WRONG = `${TEST_FIRST_RUN_PASSWORD.slice(0, -1)}${TEST_FIRST_RUN_PASSWORD.endsWith('X') ? 'Y' : 'X'}`;
 watch.add('a wrong bootstrap password', WRONG);
 
 function setupJson(t: TestApp, authorization: string | null, body: unknown = { email: 'owner@example.com', name: 'The Owner' }) {
