@@ -175,7 +175,9 @@ describe('admin: disable, enable, ban and unban', () => {
     expect(disabled.stderr).toBe('');
     expect(disabled.stdout).toContain('is now disabled');
     expect((await a.services.users.findById(person._id))?.status).toBe('disabled');
-    expect((await run('enable', person._id)).stdout).toContain('is now active');
+    const enabled = await run('enable', person._id);
+    expect(enabled.stderr).toBe('');
+    expect(enabled.stdout).toContain('is now active');
     expect(await a.db.collection('audit').countDocuments({ actor: 'cli', target: `user:${person._id}` })).toBe(2);
     const missing = await run('disable', 'nobody@example.com');
     expect(missing.code).toBe(1);
