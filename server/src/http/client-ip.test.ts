@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientAddress } from './client-ip.js';
+import { clientAddress, rateLimitKey } from './client-ip.js';
 
 describe('clientAddress (docs/security-tests.md N10)', () => {
   it('without trusted proxies, is the socket address whatever X-Forwarded-For says', () => {
@@ -33,5 +33,26 @@ describe('clientAddress (docs/security-tests.md N10)', () => {
   it('never returns anything but an IP address', () => {
     expect(clientAddress(undefined, '', 0)).toBe('0.0.0.0');
     expect(clientAddress('garbage', 'also garbage', 1)).toBe('0.0.0.0');
+  });
+});
+
+describe('rateLimitKey (docs/security-tests.md N10)', () => {
+  it('counts an IPv4 address by itself', () => {
+    expect(rateLimitKey('203.0.113.7')).toBe('203.0.113.7');
+  });
+
+  it('counts an IPv6 address by its /64, however it is written', () => {
+    const forms = [
+      '2001:db8:1:2::1',
+      '2001:0db8:0001:0002:0000:0000:0000:0001',
+      '2001:DB8:1:2:ffff:ffff:ffff:ffff',
+      '2001:db8:1:2::1.2.3.4',
+    ];
+    for (const form of forms) expect(rateLimitKey(form), form).toBe('2001:db8:1:2::/64');
+    expect(rateLimitKey('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64');
+    expect(rateLimitKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(rateLimitKey('::1')).toBe('0:0:0:0::/64');
+    expect(rateLimitKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(rateLimitKey('2001:db8:1:2:3:4::')).toBe('2001:db8:1:2::/64');
   });
 });

@@ -19,3 +19,23 @@ function normalize(address: string): string | null {
   const bare = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
   return isIP(bare) ? bare : null;
 }
+
+/**
+ * What the per-address rate limits count by: an IPv4 address, or the /64 network of an IPv6 one.
+ * A single IPv6 host is usually given a whole /64 and can rotate through it, so counting single
+ * addresses would let it dodge every limit and fill the in-memory counters with one entry per
+ * address (docs/security-model.md "Abuse").
+ */
+export function rateLimitKey(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const [head = '', tail] = (address.split('%')[0] ?? '').toLowerCase().split('::');
+  const groups = (part: string | undefined) =>
+    part ? part.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group])) : [];
+  const left = groups(head);
+  const right = groups(tail);
+  const all = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${all
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group, 16).toString(16))
+    .join(':')}::/64`;
+}

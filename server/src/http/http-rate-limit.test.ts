@@ -86,6 +86,13 @@ describe('N10 rate-limit key', () => {
     await expectTripAudited(t, '203.0.113.70', 'general');
   });
 
+  it('N10 an IPv6 client is counted by its /64: rotating through its own network does not dodge the limit', async () => {
+    const t = await limitedApp({ TRUST_PROXY_HOPS: '1' });
+    for (let i = 0; i < LIMIT; i++) expect((await get(t, `2001:db8:7:7::${i + 1}`)).status).toBe(200);
+    expectLimited(await get(t, '2001:db8:7:7:ffff::99'));
+    expect((await get(t, '2001:db8:7:8::1')).status).toBe(200);
+  });
+
   it('N10 the sign-in limiter counts login starts per address with its own bucket and audit reason', async () => {
     const t = watch.track(await createTestApp({ RATE_LIMIT_SIGN_IN_PER_MINUTE: '2', TRUST_PROXY_HOPS: '1' }));
     for (let i = 0; i < 2; i++) expect((await get(t, `10.0.0.${i}, 203.0.113.80`, '/auth/dev/login')).status).toBe(302);

@@ -3,6 +3,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limite
 import type { RequestMeta } from '../context.js';
 import { AppError } from '../errors/index.js';
 import { type RedisHealth, redisHealth } from '../store/index.js';
+import { rateLimitKey } from './client-ip.js';
 import { requestMeta } from './request-context.js';
 import type { AppContext, Step } from './state.js';
 
@@ -45,7 +46,7 @@ export function generalRateLimit(failures: Limiter, durationSeconds: number, onT
     return new AppError('RATE_LIMITED', { headers: { 'Retry-After': String(retryAfter) } });
   };
   return async (ctx, next) => {
-    const key = ctx.state.clientIp;
+    const key = rateLimitKey(ctx.state.clientIp);
     try {
       await requests.consume(key);
     } catch (rejection) {
@@ -93,7 +94,7 @@ function statusOf(error: unknown): number {
 export function rateLimit(limiter: Limiter, onTrip?: (meta: RequestMeta) => void, keyOf?: (ctx: AppContext) => string): Step {
   return async (ctx, next) => {
     try {
-      await consumePoint(limiter, keyOf ? keyOf(ctx) : ctx.state.clientIp);
+      await consumePoint(limiter, keyOf ? keyOf(ctx) : rateLimitKey(ctx.state.clientIp));
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw new AppError('DEPENDENCY_UNAVAILABLE', { cause: rejection });
       if (rejection.consumedPoints === limiter.points + 1) onTrip?.(requestMeta(ctx));
