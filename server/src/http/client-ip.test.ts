@@ -37,8 +37,9 @@ describe('clientAddress (docs/security-tests.md N10)', () => {
 });
 
 describe('rateLimitKey (docs/security-tests.md N10)', () => {
-  it('counts an IPv4 address by itself', () => {
+  it('counts an IPv4 address by itself, mapped or not', () => {
     expect(rateLimitKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(rateLimitKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
   });
 
   it('counts an IPv6 address by its /64, however it is written', () => {
@@ -54,5 +55,7 @@ describe('rateLimitKey (docs/security-tests.md N10)', () => {
     expect(rateLimitKey('::1')).toBe('0:0:0:0::/64');
     expect(rateLimitKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
     expect(rateLimitKey('2001:db8:1:2:3:4::')).toBe('2001:db8:1:2::/64');
+    expect(rateLimitKey('2001:0db8:0001:0002:ffff::1')).toBe('2001:db8:1:2::/64');
+    expect(new Set(['2001:db8:a:b::1', '2001:db8:a:b:ffff:ffff:ffff:ffff', '2001:DB8:A:B::42'].map(rateLimitKey)).size).toBe(1);
   });
 });

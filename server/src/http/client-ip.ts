@@ -21,12 +21,14 @@ function normalize(address: string): string | null {
 }
 
 /**
- * What the per-address rate limits count by: an IPv4 address, or the /64 network of an IPv6 one.
+ * What the per-address rate limits (and the pairing-code budget) count by: an IPv4 address, or the /64 network of an IPv6 one.
  * A single IPv6 host is usually given a whole /64 and can rotate through it, so counting single
  * addresses would let it dodge every limit and fill the in-memory counters with one entry per
  * address (docs/security-model.md "Abuse").
  */
 export function rateLimitKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  if (mapped) return mapped;
   if (isIP(address) !== 6) return address;
   const [head = '', tail] = (address.split('%')[0] ?? '').toLowerCase().split('::');
   const groups = (part: string | undefined) =>

@@ -1,4 +1,6 @@
 /** Cross-cutting HTTP steps shared by every feature's routes. This library imports no feature. */
+
+export { rateLimitKey } from './client-ip.js';
 export {
   clearHostCookie,
   IMPERSONATION_COOKIE,

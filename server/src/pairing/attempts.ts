@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../errors/index.js';
-import { consumePoint, createLimiter, type Limiter } from '../http/index.js';
+import { consumePoint, createLimiter, type Limiter, rateLimitKey } from '../http/index.js';
 
 /**
  * How many wrong pairing codes may be typed: per address, per signed-in user and across
@@ -56,26 +56,9 @@ export class CodeAttempts {
 
   private budgets(ip: string, userId: string): [Limiter, string][] {
     return [
-      [this.perAddress, addressKey(ip)],
+      [this.perAddress, rateLimitKey(ip)],
       [this.perUser, userId],
       [this.global, 'all'],
     ];
   }
-}
-
-/**
- * The per-address key: an IPv4 address as it is, an IPv6 address by its /64 — one subscriber
- * usually holds a whole /64, so counting single IPv6 addresses would hand out budgets by the
- * billion.
- */
-export function addressKey(ip: string): string {
-  if (!ip.includes(':') || /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(ip)) return ip.replace(/^::ffff:/i, '');
-  const [head = '', tail = ''] = ip.toLowerCase().split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups
-    .slice(0, 4)
-    .map((group) => group.replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
 }
