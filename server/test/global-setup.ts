@@ -85,10 +85,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
     // Only a run of the whole suite can judge coverage (npm test sets this); leaks count always.
-    const coverage = process.env.GATEHOUSE_SUITE_CHECKS === '1' && missing.length > 0;
-    console.log(
-      `[suite] ${apps} test apps reported; audit actions never produced: ${missing.join(', ') || 'none'}; leaks: ${leaks.length}`,
-    );
+    const wholeSuite = process.env.GATEHOUSE_SUITE_CHECKS === '1';
+    const coverage = wholeSuite && missing.length > 0;
+    // A run of some files (one test, the soak) produces few actions: listing the rest says nothing.
+    const produced = wholeSuite ? `; audit actions never produced: ${missing.join(', ') || 'none'}` : '';
+    console.log(`[suite] ${apps} test apps reported${produced}; leaks: ${leaks.length}`);
     if (coverage || leaks.length > 0)
       throw new Error(
         [
