@@ -40,17 +40,12 @@ export function createLimiter(redis: Redis, name: string, points: number, durati
  */
 export function generalRateLimit(failures: Limiter, durationSeconds: number, onTrip?: (meta: RequestMeta) => void): Step {
   const requests = new RateLimiterMemory({ keyPrefix: 'rl-req:general', points: failures.points, duration: durationSeconds });
-  const refuse = (ctx: AppContext, rejection: RateLimiterRes): AppError => {
-    if (rejection.consumedPoints === failures.points + 1) onTrip?.(requestMeta(ctx));
-    const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-    return new AppError('RATE_LIMITED', { headers: { 'Retry-After': String(retryAfter) } });
-  };
   return async (ctx, next) => {
     const key = rateLimitKey(ctx.state.clientIp);
     try {
       await requests.consume(key);
     } catch (rejection) {
-      throw refuse(ctx, rejection as RateLimiterRes);
+      throw limited(ctx, rejection as RateLimiterRes, failures.points, onTrip);
     }
     let status: number;
     try {
@@ -76,6 +71,13 @@ export function generalRateLimit(failures: Limiter, durationSeconds: number, onT
   }
 }
 
+/** The 429 for a spent budget; the first refusal of a window is reported to `onTrip` (audited). */
+function limited(ctx: AppContext, rejection: RateLimiterRes, points: number, onTrip?: (meta: RequestMeta) => void): AppError {
+  if (rejection.consumedPoints === points + 1) onTrip?.(requestMeta(ctx));
+  const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+  return new AppError('RATE_LIMITED', { headers: { 'Retry-After': String(retryAfter) } });
+}
+
 /** 4xx answers other than 429 (a limit's own refusal is not counted twice). */
 function isRefusal(status: number): boolean {
   return status >= 400 && status < 500 && status !== 429;
@@ -97,9 +99,7 @@ export function rateLimit(limiter: Limiter, onTrip?: (meta: RequestMeta) => void
       await consumePoint(limiter, keyOf ? keyOf(ctx) : rateLimitKey(ctx.state.clientIp));
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw new AppError('DEPENDENCY_UNAVAILABLE', { cause: rejection });
-      if (rejection.consumedPoints === limiter.points + 1) onTrip?.(requestMeta(ctx));
-      const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-      throw new AppError('RATE_LIMITED', { headers: { 'Retry-After': String(retryAfter) } });
+      throw limited(ctx, rejection, limiter.points, onTrip);
     }
     await next();
   };
