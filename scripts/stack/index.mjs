@@ -33,6 +33,19 @@ function startWatchdog() {
   };
 }
 
+/** Starts a service on `port`; when that port turned out to be taken, on another free one (three tries). */
+async function retryOnTakenPort(name, port, start, log) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(port);
+    } catch (err) {
+      if (attempt === 3 || !/address already in use/i.test(err?.message ?? '')) throw err;
+      log(`${name}: port ${port} was taken before it could bind; trying another`);
+      port = await freePort();
+    }
+  }
+}
+
 /**
  * Starts what Gatehouse needs locally, installing Debian packages and building FerretDB
  * when missing. Every service listens on 127.0.0.1 only.
@@ -107,23 +120,27 @@ export async function startStack({ dataDir, ports = {}, idp, mail = false, persi
     }
     const { redisServer, pgBin } = await ensureBinaries({ redis: wantRedis, postgres: wantMongo, logsDir, log });
     const common = { dataDir, logsDir, persistent, watchdog, log };
+    // A port picked free above may be taken by the time its service binds (initdb alone takes
+    // seconds; CI saw PostgreSQL lose its port to another process): a port we picked is picked
+    // again, a port the caller chose fails as before.
+    const onPort = (name, start) => (ports[name] === undefined ? retryOnTakenPort(name, port[name], start, log) : start(port[name]));
 
-    const redis = wantRedis ? started$(startRedis({ ...common, redisServer, port: port.redis })) : undefined;
+    const redis = wantRedis ? started$(onPort('redis', (p) => startRedis({ ...common, redisServer, port: p }))) : undefined;
     const mongo = wantMongo
       ? (async () => {
           // The (possibly minutes-long) first build overlaps with initdb.
           const [bin, pg] = await settle([
             buildFerretdb({ logsDir, log }),
-            started$(startPostgres({ ...common, pgBin, port: port.postgres })),
+            started$(onPort('postgres', (p) => startPostgres({ ...common, pgBin, port: p }))),
           ]);
-          const ferretdb = await started$(startFerretdb({ ...common, bin, pgUrl: pg.url, port: port.ferretdb }));
+          const ferretdb = await started$(onPort('ferretdb', (p) => startFerretdb({ ...common, bin, pgUrl: pg.url, port: p })));
           return { ...ferretdb, postgresData: pg.dataPath };
         })()
       : undefined;
     const devIdp = idp
       ? started$(
           import('../dev-idp/index.mjs')
-            .then(({ createDevIdp }) => createDevIdp({ ...idp, port: port.idp }))
+            .then(({ createDevIdp }) => onPort('idp', (p) => createDevIdp({ ...idp, port: p })))
             .then((server) => ({ ...server, stop: server.close })),
         )
       : undefined;
