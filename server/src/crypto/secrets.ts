@@ -1,13 +1,11 @@
-import { createHash, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 /**
  * Compares two secrets in constant time (docs/security-tests.md N9). Both sides are hashed first so the
  * comparison takes the same time whatever their lengths, and a length difference leaks nothing.
  */
 export function safeEqual(a: string | Buffer, b: string | Buffer): boolean {
-  const left = createHash('sha256').update(a).digest();
-  const right = createHash('sha256').update(b).digest();
-  return timingSafeEqual(left, right);
+  return timingSafeEqual(hash('sha256', a, 'buffer'), hash('sha256', b, 'buffer'));
 }
 
 /** A random, url-safe identifier with `bytes` bytes of entropy. */
@@ -17,7 +15,8 @@ export function randomId(bytes = 16): string {
 
 /** SHA-256 of a high-entropy secret, for storing and looking up codes and tokens by hash. */
 export function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
+  // crypto.hash: the one-shot form, half the cost of createHash().update().digest() on a hot path.
+  return hash('sha256', value, 'base64url');
 }
 
 const REQUEST_ID_BYTES = 12;

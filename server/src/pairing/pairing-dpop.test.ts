@@ -201,6 +201,27 @@ describe('P11 DPoP at the token endpoint', () => {
       expect(response.json?.error, bad).toBe('invalid_dpop_proof');
     }
   });
+
+  it('P11 a validly signed proof that requires an extension (crit), or whose exp has passed, or whose nbf is ahead, is refused', async () => {
+    const { device, started } = await pending();
+    const nonce = await fetchNonce(t);
+    const htu = `${t.origin}/oauth/token`;
+    const now = Math.floor(Date.now() / 1000);
+    const good = await makeProof(device.key, { htm: 'POST', htu, nonce });
+    const [h, p] = good.split('.') as [string, string];
+    const enc = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    // jose refuses to sign an unknown crit, so this one is signed by hand with the same key.
+    const input = `${enc({ ...JSON.parse(Buffer.from(h, 'base64url').toString()), crit: ['exp'] })}.${p}`;
+    const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, device.key.privateKey, Buffer.from(input));
+    const crit = `${input}.${Buffer.from(signature).toString('base64url')}`;
+    const expired = await makeProof(device.key, { htm: 'POST', htu, nonce, exp: now - 1 });
+    const notYet = await makeProof(device.key, { htm: 'POST', htu, nonce, nbf: now + 60 });
+    for (const bad of [crit, expired, notYet]) {
+      const response = await tokenRequest(t, pollFields(started.device_code), [bad]);
+      expect(response.status, bad).toBe(400);
+      expect(response.json?.error, bad).toBe('invalid_dpop_proof');
+    }
+  });
 });
 
 describe('P11 DPoP at the device authorization endpoint', () => {

@@ -1,10 +1,11 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, createPublicKey, hash, type KeyObject } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, type JWK, type JWTPayload, jwtVerify } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, type JWK, type JWTPayload } from 'jose';
 import type { Clock } from '../context.js';
 import { deriveKey, safeEqual } from '../crypto/index.js';
 import { AppError } from '../errors/index.js';
 import { redisHealth } from '../store/index.js';
+import { signatureValid } from './jws.js';
 import type { OnceKey } from './revocation.js';
 
 /** Proofs older than this (by their own `iat`) are stale; the replay cache keeps jtis as long. */
@@ -18,7 +19,7 @@ const KEY_CACHE_SIZE = 10_000;
 const PROOF_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 interface ImportedKey {
-  key: CryptoKey | Uint8Array;
+  key: KeyObject;
   /** RFC 7638 thumbprint (SHA-256) of the public key. */
   jkt: string;
 }
@@ -83,8 +84,10 @@ export class DpopVerifier {
     }
     const jwk = header.jwk as JWK | undefined;
     // Only a public P-256 key: a private member in the header means the client leaked its key.
+    // No `crit`: no extension is understood here, so none may be required (RFC 7515 §4.1.11).
     if (header.typ !== 'dpop+jwt' || header.alg !== 'ES256' || !jwk || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || 'd' in jwk)
       throw proofError('proof header not acceptable');
+    if ('crit' in header) throw proofError('proof header not acceptable');
 
     const nowMs = this.clock.now().getTime();
     let payload: JWTPayload;
@@ -92,10 +95,16 @@ export class DpopVerifier {
     try {
       const imported = await this.publicKey(jwk);
       jkt = imported.jkt;
-      ({ payload } = await jwtVerify(proof, imported.key, { typ: 'dpop+jwt', algorithms: ['ES256'], currentDate: new Date(nowMs) }));
+      if (!signatureValid(proof, { alg: 'ES256', key: imported.key })) throw new Error('signature does not verify');
+      payload = decodeJwt(proof);
     } catch (error) {
       throw proofError('bad proof signature', error);
     }
+    // What jose's jwtVerify checked besides the signature: exp and nbf, when a proof carries them.
+    const { exp, nbf } = payload;
+    const expired = exp !== undefined && !(typeof exp === 'number' && exp > nowMs / 1000);
+    const early = nbf !== undefined && !(typeof nbf === 'number' && nbf <= nowMs / 1000);
+    if (expired || early) throw proofError('proof outside its validity');
     const { htm, htu, iat, jti, ath, nonce } = payload as JWTPayload & Record<string, unknown>;
     if (typeof jti !== 'string' || jti.length < 16 || jti.length > 128) throw proofError('jti missing');
     if (htm !== check.htm || typeof htu !== 'string' || normaliseHtu(htu) !== check.htu) throw proofError('htm/htu mismatch');
@@ -103,13 +112,13 @@ export class DpopVerifier {
     if (typeof iat !== 'number' || iat < now - PROOF_MAX_AGE_SECONDS || iat > now + PROOF_MAX_FUTURE_SECONDS)
       throw proofError('iat outside the window');
     if (check.accessToken !== undefined) {
-      const expected = createHash('sha256').update(check.accessToken).digest('base64url');
+      const expected = hash('sha256', check.accessToken, 'base64url');
       if (typeof ath !== 'string' || !safeEqual(ath, expected)) throw proofError('ath mismatch');
     }
     if (check.requireNonce && !(typeof nonce === 'string' && this.nonceValid(nonce)))
       throw new AppError('DPOP_NONCE_REQUIRED', { headers: { 'DPoP-Nonce': this.currentNonce() } });
 
-    const key = `dpop:jti:${createHash('sha256').update(`${jkt}.${jti}`).digest('base64url')}`;
+    const key = `dpop:jti:${hash('sha256', `${jkt}.${jti}`, 'base64url')}`;
     return { jkt, replayKey: { key, ttlSeconds: PROOF_MAX_AGE_SECONDS + PROOF_MAX_FUTURE_SECONDS } };
   }
 
@@ -122,7 +131,7 @@ export class DpopVerifier {
     let imported = this.keys.get(id);
     if (!imported) {
       const publicJwk = { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y };
-      imported = { key: await importJWK(publicJwk, 'ES256'), jkt: await calculateJwkThumbprint(publicJwk, 'sha256') };
+      imported = { key: createPublicKey({ key: publicJwk, format: 'jwk' }), jkt: await calculateJwkThumbprint(publicJwk, 'sha256') };
       if (this.keys.size >= KEY_CACHE_SIZE) this.keys.delete(this.keys.keys().next().value as string);
       this.keys.set(id, imported);
     }

@@ -1,8 +1,9 @@
 import { TOKEN_TYPES, type TokenType } from '@gatehouse/shared';
-import { decodeProtectedHeader, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
 import type { Clock } from '../context.js';
 import { randomId } from '../crypto/index.js';
 import { AppError, joseFailure } from '../errors/index.js';
+import { signCompact } from './jws.js';
 import type { Keyring } from './keyring.js';
 import { VerifiedTokenCache } from './verified-cache.js';
 
@@ -57,7 +58,7 @@ export class TokenIssuer {
   ) {}
 
   async mint(type: TokenType, input: MintInput): Promise<{ token: string; claims: TokenClaims }> {
-    const { kid, alg, key } = this.keyring.signingKey();
+    const signing = this.keyring.signingKey();
     const { typ, audience } = TOKEN_TYPES[type];
     const iat = Math.floor(this.clock.now().getTime() / 1000);
     const claims: TokenClaims = {
@@ -79,15 +80,12 @@ export class TokenIssuer {
       claims.jkt = input.jkt;
       payload.cnf = { jkt: input.jkt };
     }
-    const token = await new SignJWT(payload)
-      .setProtectedHeader({ alg, typ, kid })
-      .setIssuer(this.issuer)
-      .setAudience(audience)
-      .setSubject(input.sub)
-      .setJti(claims.jti)
-      .setIssuedAt(iat)
-      .setExpirationTime(claims.exp)
-      .sign(key);
+    // Claims in the order jose's SignJWT wrote them; signed with node:crypto (jws.ts).
+    const token = signCompact(
+      { alg: signing.alg, typ, kid: signing.kid },
+      { ...payload, iss: this.issuer, aud: audience, sub: input.sub, jti: claims.jti, iat, exp: claims.exp },
+      signing,
+    );
     this.onIssued(type);
     return { token, claims };
   }

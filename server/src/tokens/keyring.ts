@@ -1,17 +1,15 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, importPKCS8, type JWK } from 'jose';
 import type { Clock } from '../context.js';
 import { AppError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
+import type { JwsKey } from './jws.js';
 import type { KeyStore } from './key-store.js';
 
 type VerifyKey = CryptoKey | Uint8Array;
 
-export interface SigningKey {
-  kid: string;
-  alg: 'ES256' | 'HS256';
-  key: CryptoKey | Uint8Array;
-}
+/** The key new tokens are signed with, in node:crypto's form (see jws.ts). */
+export type SigningKey = JwsKey & { kid: string };
 
 /**
  * The keys this instance signs and verifies with, held in memory so that verifying a token
@@ -70,7 +68,7 @@ export class Keyring {
       const key = await importJWK(document.publicJwk, 'ES256');
       verifying.set(document._id, { alg: 'ES256', key: key as CryptoKey });
       if (!signing && document.state === 'active') {
-        signing = { kid: document._id, alg: 'ES256', key: (await importJWK(this.store.unseal(document), 'ES256')) as CryptoKey };
+        signing = { kid: document._id, alg: 'ES256', key: createPrivateKey({ key: { ...this.store.unseal(document) }, format: 'jwk' }) };
       }
     }
     this.verifying = verifying;

@@ -5,7 +5,7 @@
 // so that only the defect under test can be the reason for the refusal. General rule: 401
 // problem details with a stable code, never a 5xx, no session cookie, the process stays up.
 // J18 (Redis wiped) is in revocation-redis.test.ts.
-import { createHash, createHmac, createPublicKey, randomBytes } from 'node:crypto';
+import { createHash, createHmac, createPublicKey, KeyObject, randomBytes, sign } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
@@ -54,12 +54,11 @@ const nowSeconds = () => Math.floor(t.clock.now().getTime() / 1000);
 /** Produces the signature segment for `header.payload`. */
 type Signer = (signingInput: string) => Promise<string>;
 
-async function es256(key: CryptoKey, input: string): Promise<string> {
-  const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, Buffer.from(input));
-  return Buffer.from(signature).toString('base64url');
+async function es256(key: KeyObject, input: string): Promise<string> {
+  return sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
 }
 /** Signs with the ring's real, current private key. */
-const ring: Signer = (input) => es256(t.services.keyring.signingKey().key as CryptoKey, input);
+const ring: Signer = (input) => es256(t.services.keyring.signingKey().key as KeyObject, input);
 const hs256 =
   (secret: string | Buffer): Signer =>
   async (input) =>
@@ -217,7 +216,7 @@ describe.each(PLACES)('at the $name', (place) => {
   it('J5 attacker key embedded in `jwk`, or pointed to by `jku` / `x5u` / `x5c`', async () => {
     const attacker = await generateKeyPair('ES256', { extractable: true });
     const attackerJwk = await exportJWK(attacker.publicKey);
-    const bySelf: Signer = (input) => es256(attacker.privateKey as CryptoKey, input);
+    const bySelf: Signer = (input) => es256(KeyObject.from(attacker.privateKey as CryptoKey), input);
     const headers: Record<string, unknown>[] = [
       { jwk: attackerJwk, kid: undefined },
       { jwk: attackerJwk },
