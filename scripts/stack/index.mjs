@@ -111,13 +111,13 @@ export async function startStack({ dataDir, ports = {}, idp, mail = false, persi
       ['postgres', wantMongo],
       ['ferretdb', wantMongo],
       ['idp', !!idp],
-      ['smtp', mail],
-      ['mailWeb', mail],
     ]) {
       if (!wanted) continue;
       port[name] ??= await freePort();
       await assertPortFree(port[name], name);
     }
+    // The mail catcher binds port 0 itself when none is given (its URLs carry the ports it got).
+    for (const name of mail ? ['smtp', 'mailWeb'] : []) if (port[name] !== undefined) await assertPortFree(port[name], name);
     const { redisServer, pgBin } = await ensureBinaries({ redis: wantRedis, postgres: wantMongo, logsDir, log });
     const common = { dataDir, logsDir, persistent, watchdog, log };
     // A port picked free above may be taken by the time its service binds (initdb alone takes
@@ -147,7 +147,7 @@ export async function startStack({ dataDir, ports = {}, idp, mail = false, persi
     const catcher = mail
       ? started$(
           import('../mail-catcher/index.mjs')
-            .then(({ startMailCatcher }) => startMailCatcher({ smtpPort: port.smtp, webPort: port.mailWeb }))
+            .then(({ startMailCatcher }) => startMailCatcher({ smtpPort: port.smtp ?? 0, webPort: port.mailWeb ?? 0 }))
             .then((server) => ({ ...server, stop: server.close })),
         )
       : undefined;
