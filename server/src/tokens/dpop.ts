@@ -95,7 +95,7 @@ export class DpopVerifier {
     try {
       const imported = await this.publicKey(jwk);
       jkt = imported.jkt;
-      if (!signatureValid(proof, { alg: 'ES256', key: imported.key })) throw new Error('signature does not verify');
+      if (!signatureValid(proof, imported.key)) throw new Error('signature does not verify');
       payload = decodeJwt(proof);
     } catch (error) {
       throw proofError('bad proof signature', error);

@@ -139,7 +139,7 @@ export class RevocationState {
 
   private async readRedis(query: RevocationQuery): Promise<Facts> {
     if (this.mirrorStale) await this.dropStaleMirror().catch((error: unknown) => Promise.reject(storeError(error)));
-    const result = await this.pipeline(query);
+    const result = await this.readFacts(query);
     const replayed = query.once !== undefined && !result.claimed;
     if (result.epoch === null) {
       await this.rebuild();
@@ -156,7 +156,7 @@ export class RevocationState {
   }
 
   private async readRedisAfterRebuild(query: RevocationQuery): Promise<Facts> {
-    const result = await this.pipeline(query);
+    const result = await this.readFacts(query);
     if (result.epoch === null) return this.readMongo(query);
     return {
       user: result.user ?? (await this.loadUser(query.userId)),
@@ -166,7 +166,7 @@ export class RevocationState {
     };
   }
 
-  private async pipeline(query: RevocationQuery) {
+  private async readFacts(query: RevocationQuery) {
     let reply: FactsReply;
     try {
       reply = await this.facts(
