@@ -19,6 +19,12 @@ import { createLogger } from '../server/src/log/index.js';
 import { connectMongo, createRedis, ensureIndexes, redisReady } from '../server/src/store/index.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+/**
+ * Each case first runs this long unmeasured, the references too: a freshly started process spends
+ * its first seconds on a path compiling it (V8's optimizing compiler runs on worker threads that
+ * /proc counts as the server's CPU), which is not the per-request cost of a running server.
+ */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 /** `npm run bench -- overload`: twice the peak rate, then recovery (docs/benchmarks.md, "Overload"). */
 const MODE = process.argv[2] === 'overload' ? 'overload' : 'table';
 /** `BENCH_ONLY=introspect,refresh`: run only these cases (for a focused `BENCH_PROFILE`). */
@@ -66,7 +72,13 @@ async function main() {
     DEVICE_POLL_INTERVAL_SECONDS: '1',
     LOG_LEVEL: process.env.BENCH_SERVER_LOG ? 'info' : 'warn',
   };
-  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  // BENCH_PROFILE: V8's sampling profile (wall time). BENCH_PERF: JIT frames named for `perf record`,
+  // which samples CPU time only (docs/benchmarks.md, "Where the CPU goes").
+  const profile = process.env.BENCH_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    : process.env.BENCH_PERF
+      ? ['--perf-basic-prof']
+      : [];
   const server = spawn(process.execPath, [...profile, '--import', 'tsx', '--conditions=gatehouse-source', 'server/src/main.ts'], {
     cwd: new URL('..', import.meta.url),
     env: { ...process.env, ...env },
@@ -212,7 +224,7 @@ async function main() {
       const first = clients[0] as (typeof clients)[number];
       const ath = createHash('sha256').update(first.accessToken).digest('base64url');
       const proofs = await Promise.all(
-        Array.from({ length: Math.min(120_000, SECONDS * 10_000) }, () => proof(first, 'GET', meUrl, { ath })),
+        Array.from({ length: Math.min(150_000, (SECONDS + WARMUP_SECONDS) * 10_000) }, () => proof(first, 'GET', meUrl, { ath })),
       );
       let nextProof = 0;
       const dpopRead = await load(meUrl, {
@@ -418,6 +430,7 @@ function cpuMillis(pid: number): number {
  * rate for p99 under a sustainable load.
  */
 async function load(url: string, options: Partial<autocannon.Options>): Promise<autocannon.Result & { measured: Measured }> {
+  if (WARMUP_SECONDS > 0) await autocannon({ url, connections: 32, ...options, duration: WARMUP_SECONDS } as autocannon.Options);
   const cpuBefore = cpuMillis(serverPid);
   const result = await autocannon({ url, connections: 32, duration: SECONDS, ...options } as autocannon.Options);
   const cpu = cpuMillis(serverPid) - cpuBefore;
@@ -453,13 +466,13 @@ async function refreshLoad(
   tokenUrl: string,
   clientId: string,
   clients: RefreshClient[],
-  options: { nonce?: string; rate?: number },
+  options: { nonce?: string; rate?: number; seconds?: number },
 ): Promise<Measured> {
   const latencies: number[] = [];
   let failures = 0;
   const cpuBefore = cpuMillis(pid);
   const started = Date.now();
-  const end = started + SECONDS * 1000;
+  const end = started + (options.seconds ?? SECONDS) * 1000;
   const { rate } = options;
   // The latest DPoP nonce (it rotates; every answer carries the current one).
   let nonce = options.nonce;
@@ -512,6 +525,7 @@ async function refreshPeakAndHeld(
   clients: RefreshClient[],
   options: { nonce?: string },
 ): Promise<Measured> {
+  if (WARMUP_SECONDS > 0) await refreshLoad(pid, tokenUrl, clientId, clients, { ...options, seconds: WARMUP_SECONDS });
   const peak = await refreshLoad(pid, tokenUrl, clientId, clients, options);
   const held = await refreshLoad(pid, tokenUrl, clientId, clients, { ...options, rate: peak.rate * 0.7 });
   return { ...peak, failures: peak.failures + held.failures, p99At70: held.p99 };
