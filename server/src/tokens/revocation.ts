@@ -5,6 +5,7 @@ import type { Clock } from '../context.js';
 import { AppError, guardStore, isDuplicateKey, storeError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { COLLECTIONS, type RedisHealth, redisHealth, scanKeys, waitForReplicas } from '../store/index.js';
+import { type FactsReply, RevocationFactsReader } from './revocation-facts.js';
 
 /** The durable copy of the jti denylist. */
 interface RevokedToken {
@@ -46,25 +47,8 @@ const USER_TTL_SECONDS = 24 * 3600;
 const EPOCH_KEY = 'epoch';
 
 /**
- * Every fact a check needs, and the once-key claimed, in one script: one command per request
- * instead of a five-command pipeline, which cost the server three times the CPU (docs/benchmarks.md).
- * KEYS: epoch, user mirror, jti denylist entry, revoked-session marker, once-key; ARGV[1]: the
- * once-key's TTL in seconds, empty when there is none to claim. All keys share the prefix, which
- * is a hash tag on a Cluster, so they live in one slot (store/redis.ts).
- */
-const FACTS_SCRIPT = `
-local user = redis.call('HMGET', KEYS[2], 'tokenVersion', 'status')
-local claimed = 0
-if ARGV[1] ~= '' and redis.call('SET', KEYS[5], '1', 'EX', ARGV[1], 'NX') then claimed = 1 end
-return { redis.call('GET', KEYS[1]), user[1], user[2], redis.call('EXISTS', KEYS[3]), redis.call('EXISTS', KEYS[4]), claimed }
-`;
-const FACTS_COMMAND = 'gatehouseRevocationFacts';
-/** epoch, tokenVersion, status, denied (0/1), session revoked (0/1), once-key claimed (0/1). */
-type FactsReply = [string | null, string | null, string | null, number, number, number];
-type FactsCommand = (epoch: string, user: string, deny: string, session: string, once: string, onceTtl: string) => Promise<FactsReply>;
-
-/**
- * Whether a token is still good, answered in ONE Redis round trip (one script) on the hot path:
+ * Whether a token is still good, answered in ONE Redis round trip on the hot path (one script,
+ * shared by every check of the same event-loop turn: revocation-facts.ts):
  * the epoch marker, the user's tokenVersion + status, the jti denylist and the revoked-session
  * marker. MongoDB holds the truth; Redis is its mirror:
  *
@@ -80,7 +64,7 @@ export class RevocationState {
   private readonly sessions: Collection<{ _id: string; revokedAt: Date | null; absoluteExpiresAt: Date }>;
   private readonly users: Collection<{ _id: string; tokenVersion: number; status: UserStatus }>;
   private rebuilding: Promise<void> | null = null;
-  private readonly facts: FactsCommand;
+  private readonly facts: RevocationFactsReader;
   private readonly health: RedisHealth;
   /**
    * A change reached MongoDB but neither its Redis mirror nor the epoch deletion got through
@@ -103,9 +87,7 @@ export class RevocationState {
     this.sessions = db.collection(COLLECTIONS.sessions);
     this.users = db.collection(COLLECTIONS.users);
     this.health = redisHealth(redis);
-    redis.defineCommand(FACTS_COMMAND, { numberOfKeys: 5, lua: FACTS_SCRIPT });
-    const command = (redis as unknown as Record<string, FactsCommand>)[FACTS_COMMAND] as FactsCommand;
-    this.facts = command.bind(redis);
+    this.facts = new RevocationFactsReader(redis);
     redis.on('ready', () => void this.dropStaleMirror().catch(() => undefined));
     // A reconnect may land on another server: a promoted replica after a Sentinel or Cluster
     // failover, or a restarted one. Replication is asynchronous, so what it holds may lag what
@@ -169,14 +151,14 @@ export class RevocationState {
   private async readFacts(query: RevocationQuery) {
     let reply: FactsReply;
     try {
-      reply = await this.facts(
-        EPOCH_KEY,
-        `auth:user:${query.userId}`,
-        `deny:${query.jti}`,
-        `rs:${query.sid ?? '-'}`,
-        query.once?.key ?? 'once:-',
-        query.once ? String(query.once.ttlSeconds) : '',
-      );
+      reply = await this.facts.read({
+        epoch: EPOCH_KEY,
+        user: `auth:user:${query.userId}`,
+        deny: `deny:${query.jti}`,
+        session: `rs:${query.sid ?? '-'}`,
+        once: query.once?.key ?? 'once:-',
+        onceTtl: query.once ? String(query.once.ttlSeconds) : '',
+      });
     } catch (error) {
       this.health.failed();
       throw storeError(error);
