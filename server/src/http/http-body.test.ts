@@ -156,6 +156,40 @@ describe('N3 oversized and deeply nested bodies', () => {
     await expectNoOwner(t);
   });
 
+  it('N3 a body that arrives in pieces, with a pause between them, is read whole; one cut short writes nothing', async () => {
+    const fresh = watch.track(await createTestApp());
+    const { server, port } = await listen(fresh);
+    const body = JSON.stringify({ email: 'owner@example.com', name: 'Owner' });
+    const head = (length: number) =>
+      'POST /api/v1/setup HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+      `Authorization: ${BOOTSTRAP}\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`;
+    /** Writes the head and the first part, waits, then the rest (or hangs up); resolves with the answer. */
+    const send = (first: string, rest: string | null) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve(answer));
+        socket.on('connect', () => {
+          socket.write(head(Buffer.byteLength(body)) + first);
+          setTimeout(() => (rest === null ? socket.destroy() : socket.write(rest)), 100);
+        });
+      });
+    try {
+      const cut = body.length - 10;
+      expect(await send(body.slice(0, cut), null)).toBe('');
+      await expectNoOwner(fresh);
+      await expectStillServing(fresh);
+      const whole = await send(body.slice(0, cut), body.slice(cut));
+      expect(whole).toMatch(/^HTTP\/1\.1 2\d\d/);
+      expect(await fresh.db.collection('users').countDocuments({ roles: 'owner' })).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it.each([
     ['5,000 nested arrays', `${'['.repeat(5000)}${']'.repeat(5000)}`],
     ['5,000 nested objects under email', `{"email":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`],

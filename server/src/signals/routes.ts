@@ -1,8 +1,7 @@
 import Router from '@koa/router';
-import coBody from 'co-body';
 import { z } from 'zod';
 import type { TransmitterConfig } from '../config/index.js';
-import { type AppContext, type AppState, requestMeta, route, type Step } from '../http/index.js';
+import { type AppContext, type AppState, readText, requestMeta, route, type Step } from '../http/index.js';
 import type { SignalReceiver } from './receiver.js';
 import { type SetErrorCode, SetRejected } from './set-token.js';
 
@@ -45,7 +44,7 @@ export function signalsRoutes(deps: { receiver: SignalReceiver; bodyLimit: numbe
       if ((ctx.get('content-encoding') || 'identity').toLowerCase() !== 'identity') {
         throw new SetRejected('invalid_request', 'content_type', { status: 415 });
       }
-      const text = (await coBody.text(ctx.req, { limit: deps.bodyLimit, encoding: 'utf8' })).trim();
+      const text = (await readText(ctx.req, deps.bodyLimit)).trim();
       if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(text)) throw new SetRejected('invalid_request', 'malformed');
       return text;
     } catch (error) {
