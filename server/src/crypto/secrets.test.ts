@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { randomId, safeEqual, sha256 } from './secrets.js';
+import { matchesDigest, randomId, safeEqual, secretDigest, sha256 } from './secrets.js';
 
 describe('safeEqual (docs/security-tests.md N9)', () => {
   it('is true only for identical values', () => {
@@ -24,6 +24,35 @@ describe('safeEqual (docs/security-tests.md N9)', () => {
 
   it('does not throw on inputs of different lengths (timingSafeEqual alone would)', () => {
     expect(() => safeEqual('a', 'a'.repeat(10_000))).not.toThrow();
+  });
+});
+
+describe('matchesDigest (docs/security-tests.md N9)', () => {
+  const known = [secretDigest('first secret'), secretDigest('second secret')];
+
+  it('is true for any of the digested secrets, as a string or bytes', () => {
+    expect(matchesDigest('first secret', known)).toBe(true);
+    expect(matchesDigest(Buffer.from('second secret'), known)).toBe(true);
+  });
+
+  it.each([
+    ['another value', 'third secret'],
+    ['a prefix', 'first'],
+    ['a longer value', 'first secret '],
+    ['the empty string', ''],
+    ['another case', 'First secret'],
+  ])('is false for %s, and for no digests at all', (_, presented) => {
+    expect(matchesDigest(presented, known)).toBe(false);
+    expect(matchesDigest('first secret', [])).toBe(false);
+  });
+
+  it('agrees with safeEqual', () => {
+    for (const [a, b] of [
+      ['x', 'x'],
+      ['x', 'y'],
+      ['', 'x'],
+    ] as const)
+      expect(matchesDigest(a, [secretDigest(b)])).toBe(safeEqual(a, b));
   });
 });
 

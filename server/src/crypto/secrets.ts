@@ -8,6 +8,26 @@ export function safeEqual(a: string | Buffer, b: string | Buffer): boolean {
   return timingSafeEqual(hash('sha256', a, 'buffer'), hash('sha256', b, 'buffer'));
 }
 
+/** A secret known in advance, kept as its SHA-256 so that a check hashes only the presented value. */
+export type SecretDigest = Buffer & { readonly secretDigest: true };
+
+export function secretDigest(secret: string | Buffer): SecretDigest {
+  return hash('sha256', secret, 'buffer') as SecretDigest;
+}
+
+/**
+ * Whether `presented` is one of the digested secrets, as safeEqual compares: in constant time, and
+ * against every digest whichever matches, so timing tells neither whether nor which. On a hot path
+ * this is one hash per check instead of two per candidate: each costs 4–5 µs inside a loaded
+ * server (docs/benchmarks.md, "What each change bought").
+ */
+export function matchesDigest(presented: string | Buffer, digests: readonly SecretDigest[]): boolean {
+  const digest = hash('sha256', presented, 'buffer');
+  let found = false;
+  for (const candidate of digests) found = timingSafeEqual(digest, candidate) || found;
+  return found;
+}
+
 /** A random, url-safe identifier with `bytes` bytes of entropy. */
 export function randomId(bytes = 16): string {
   return randomBytes(bytes).toString('base64url');

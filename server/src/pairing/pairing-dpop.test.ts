@@ -138,6 +138,24 @@ describe('P11 DPoP at the token endpoint', () => {
     }
   });
 
+  it('P11 a nonce is accepted through the next window (300 s) and refused in the one after', async () => {
+    const nonce = await fetchNonce(t);
+    for (const [aheadMs, expected] of [
+      [300_000, 'authorization_pending'],
+      [600_000, 'use_dpop_nonce'],
+    ] as const) {
+      const { device, started } = await pending();
+      t.clock.advance(aheadMs);
+      try {
+        const iat = Math.floor(t.clock.now().getTime() / 1000);
+        const response = await tokenWithProof(t, device.key, pollFields(started.device_code), nonce, { iat });
+        expect(response.json?.error, `${aheadMs / 1000} s later`).toBe(expected);
+      } finally {
+        t.clock.advance(-aheadMs);
+      }
+    }
+  });
+
   it('P11 a replayed proof (same jti) is refused the second time', async () => {
     const { device, started } = await pending();
     const nonce = await fetchNonce(t);

@@ -2,7 +2,7 @@ import { createHmac, createPublicKey, hash, type KeyObject } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, type JWK, type JWTPayload } from 'jose';
 import type { Clock } from '../context.js';
-import { deriveKey, safeEqual } from '../crypto/index.js';
+import { deriveKey, matchesDigest, type SecretDigest, safeEqual, secretDigest } from '../crypto/index.js';
 import { AppError } from '../errors/index.js';
 import { redisHealth } from '../store/index.js';
 import { signatureValid } from './jws.js';
@@ -57,7 +57,7 @@ export class DpopVerifier {
 
   /** The nonce to hand out now, in `DPoP-Nonce`: stateless, so every instance agrees. */
   currentNonce(): string {
-    return this.nonceFor(this.window());
+    return this.nonceFor(this.window()).nonce;
   }
 
   /** Checks a proof and claims its jti in Redis (the token endpoint's path). */
@@ -147,16 +147,20 @@ export class DpopVerifier {
     return Math.floor(this.clock.now().getTime() / 1000 / NONCE_WINDOW_SECONDS);
   }
 
-  /** The last windows' nonces: three HMACs per token request otherwise (issue 14 profile). */
-  private readonly nonces = new Map<number, string>();
+  /**
+   * The last windows' nonces with their digests: three HMACs per token request otherwise, and
+   * four hashes for the two comparisons instead of one (issue 14 profiles).
+   */
+  private readonly nonces = new Map<number, { nonce: string; digest: SecretDigest }>();
 
-  private nonceFor(window: number): string {
+  private nonceFor(window: number): { nonce: string; digest: SecretDigest } {
     const known = this.nonces.get(window);
     if (known) return known;
     const nonce = this.computeNonce(window);
+    const entry = { nonce, digest: secretDigest(nonce) };
     if (this.nonces.size >= 4) this.nonces.delete(this.nonces.keys().next().value as number);
-    this.nonces.set(window, nonce);
-    return nonce;
+    this.nonces.set(window, entry);
+    return entry;
   }
 
   private computeNonce(window: number): string {
@@ -168,10 +172,8 @@ export class DpopVerifier {
 
   private nonceValid(nonce: string): boolean {
     const window = this.window();
-    // Compare against both accepted nonces every time, so timing says nothing about which matched.
-    const current = safeEqual(nonce, this.nonceFor(window));
-    const previous = safeEqual(nonce, this.nonceFor(window - 1));
-    return current || previous;
+    // Compared against both accepted nonces every time, so timing says nothing about which matched.
+    return matchesDigest(nonce, [this.nonceFor(window).digest, this.nonceFor(window - 1).digest]);
   }
 }
 

@@ -1,17 +1,17 @@
 import { TOKEN_TYPES, type TokenType, tokenRequestSchema } from '@gatehouse/shared';
 import Router from '@koa/router';
-import { safeEqual } from '../crypto/index.js';
 import { AppError } from '../errors/index.js';
-import { type AppState, oauthErrors, route, type Step } from '../http/index.js';
+import { type AppState, oauthErrors, route } from '../http/index.js';
 import type { Authenticator, Principal } from './authenticator.js';
 import type { Keyring } from './keyring.js';
+import { authenticateResourceServer, type ResourceServer } from './resource-servers.js';
 import type { RevocationState } from './revocation.js';
 
 export interface TokenRouteDeps {
   keyring: Keyring;
   authenticator: Authenticator;
   revocation: RevocationState;
-  resourceServers: readonly { id: string; secret: string }[];
+  resourceServers: readonly ResourceServer[];
   issuer: string;
   bodyLimit: number;
   /** Revokes the session behind an API token (RFC 7009 on an API token ends it for good). */
@@ -99,28 +99,4 @@ function describe(principal: Principal, issuer: string) {
     ...(claims.sid ? { sid: claims.sid } : {}),
     ...(claims.jkt ? { cnf: { jkt: claims.jkt } } : {}),
   };
-}
-
-/** HTTP Basic authentication of a configured resource server, compared in constant time. */
-function authenticateResourceServer(servers: readonly { id: string; secret: string }[]): Step {
-  return async (ctx, next) => {
-    const match = /^Basic ([A-Za-z0-9+/=]{1,1024})$/.exec(ctx.get('authorization'));
-    const decoded = match?.[1] ? Buffer.from(match[1], 'base64').toString('utf8') : '';
-    const colon = decoded.indexOf(':');
-    const id = safeDecode(decoded.slice(0, colon));
-    const secret = safeDecode(decoded.slice(colon + 1));
-    const server = colon > 0 ? servers.find((candidate) => candidate.id === id) : undefined;
-    // Compare even when the id is unknown, so timing doesn't tell which ids exist.
-    const ok = safeEqual(secret ?? '', server?.secret ?? '\u0000no-such-server') && server !== undefined;
-    if (!ok) throw new AppError('INVALID_CLIENT', { headers: { 'WWW-Authenticate': 'Basic realm="gatehouse"' } });
-    await next();
-  };
-}
-
-function safeDecode(value: string): string | null {
-  try {
-    return decodeURIComponent(value.replaceAll('+', ' '));
-  } catch {
-    return null;
-  }
 }

@@ -220,6 +220,21 @@ describe('introspection (RFC 7662)', () => {
     expect(response.headers['www-authenticate']).toBe('Basic realm="gatehouse"');
     expect(JSON.stringify(response.body)).not.toContain(alice.user._id);
   });
+
+  it('accepts the configured credentials however RFC 6749 lets a client spell them (percent-encoded characters)', async () => {
+    const { body } = await createToken(alice);
+    const escaped = (character: string) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`;
+    const { id, secret } = RESOURCE_SERVER;
+    for (const credentials of [`${escaped('r')}${id.slice(1)}:${secret}`, `${id}:${escaped(secret.charAt(0))}${secret.slice(1)}`]) {
+      const response = await t.http
+        .post('/oauth/introspect')
+        .set('Authorization', `Basic ${Buffer.from(credentials).toString('base64')}`)
+        .type('form')
+        .send({ token: body.token });
+      expect(response.status, credentials).toBe(200);
+      expect(response.body.active).toBe(true);
+    }
+  });
 });
 
 describe('the sessions API', () => {
