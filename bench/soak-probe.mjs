@@ -21,6 +21,7 @@ if (file) {
           at: Date.now(),
           rss: memory.rss,
           heapUsed: memory.heapUsed,
+          heapTotal: memory.heapTotal,
           eventLoopP99Ms: delay.percentile(99) / 1e6,
           eventLoopMaxMs: delay.max / 1e6,
           handles: resources.length,

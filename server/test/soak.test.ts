@@ -51,3 +51,43 @@ describe.skipIf(!process.env.GATEHOUSE_SOAK_TEST)('soak', () => {
     (MINUTES + 4) * 60_000,
   );
 });
+
+describe('the soak verdict (growth)', async () => {
+  // bench/ is outside the server's TypeScript project; the soak above runs the same file.
+  const { growth } = (await import(new URL('../../bench/soak.ts', import.meta.url).href)) as {
+    growth(samples: { at: number; rss: number; heapTotal?: number }[]): number;
+  };
+  const MiB = 2 ** 20;
+  /** A 3-minute run sampled every 3 s; `rss` and `heapTotal` in MiB by second. */
+  const run = (rss: (second: number) => number, heapTotal: (second: number) => number) =>
+    Array.from({ length: 60 }, (_, i) => ({ at: 1_000_000 + i * 3000, rss: rss(i * 3) * MiB, heapTotal: heapTotal(i * 3) * MiB }));
+
+  it('a one-time step of V8 heap reservation in the first half is warm-up, not growth', () => {
+    const samples = run(
+      (s) => (s < 84 ? 185 : 216),
+      (s) => (s < 84 ? 110 : 175),
+    );
+    expect(growth(samples)).toBeLessThan(0.01);
+    // Without the heap figures the same RSS step counts, as before.
+    expect(growth(samples.map(({ at, rss }) => ({ at, rss })))).toBeGreaterThan(0.1);
+  });
+
+  it('RSS that keeps growing fails, however the heap steps', () => {
+    expect(
+      growth(
+        run(
+          (s) => 180 + s * 0.8,
+          () => 110,
+        ),
+      ),
+    ).toBeGreaterThan(0.1);
+    expect(
+      growth(
+        run(
+          (s) => 180 + s * 0.8,
+          (s) => 110 * 1.12 ** Math.floor(s / 9),
+        ),
+      ),
+    ).toBeGreaterThan(0.1);
+  });
+});
