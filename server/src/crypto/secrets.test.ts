@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchesDigest, randomId, safeEqual, secretDigest, sha256 } from './secrets.js';
+import { matchesDigest, randomId, requestId, safeEqual, secretDigest, sha256 } from './secrets.js';
 
 describe('safeEqual (docs/security-tests.md N9)', () => {
   it('is true only for identical values', () => {
@@ -62,6 +62,24 @@ describe('randomId and sha256', () => {
     expect(ids.size).toBe(1000);
     for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(Buffer.from(randomId(32), 'base64url')).toHaveLength(32);
+  });
+
+  it('randomId hands out each pooled byte once, across refills of the pool, at every size', () => {
+    // 4 KiB pool: 3,000 ids of 32 bytes refill it about 24 times, and 33 or 12 bytes leave ragged ends.
+    for (const bytes of [32, 33, 12, 64, 65, 200]) {
+      const ids = Array.from({ length: 3000 }, () => randomId(bytes));
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const id of ids.slice(0, 50)) expect(Buffer.from(id, 'base64url')).toHaveLength(bytes);
+      // The pool is zeroed behind each id: an id read after zeroing would be all zero bytes.
+      const zeroRuns = ids.filter((id) => Buffer.from(id, 'base64url').every((byte) => byte === 0));
+      expect(zeroRuns).toEqual([]);
+    }
+  });
+
+  it('request ids come from the same pool, 12 bytes each', () => {
+    const ids = new Set(Array.from({ length: 2000 }, () => requestId()));
+    expect(ids.size).toBe(2000);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{16}$/);
   });
 
   it('sha256 is the base64url SHA-256', () => {

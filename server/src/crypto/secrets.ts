@@ -36,10 +36,29 @@ export function matchesDigest(presented: string | Buffer, digests: readonly Secr
   return found;
 }
 
-/** A random, url-safe identifier with `bytes` bytes of entropy. */
+/**
+ * A random, url-safe identifier or secret with `bytes` bytes of entropy (refresh tokens, device
+ * codes, token ids, record ids). Drawn from a pool that one getrandom call fills 4 KiB at a time,
+ * as nanoid does: one call per secret cost ~6 µs inside the loaded server, two on every refresh
+ * (docs/benchmarks.md). Each byte is handed out once and zeroed in the pool as it goes, so the
+ * pool holds no copy of a secret already issued.
+ */
 export function randomId(bytes = 16): string {
-  return randomBytes(bytes).toString('base64url');
+  if (bytes > MAX_POOLED_BYTES) return randomBytes(bytes).toString('base64url');
+  if (poolOffset + bytes > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const id = pool.toString('base64url', poolOffset, poolOffset + bytes);
+  pool.fill(0, poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return id;
 }
+
+const MAX_POOLED_BYTES = 64;
+/** Its own memory, not a slice of Node's shared buffer pool that other code writes into. */
+const pool = Buffer.allocUnsafeSlow(4096);
+let poolOffset = pool.length;
 
 /** SHA-256 of a high-entropy secret, for storing and looking up codes and tokens by hash. */
 export function sha256(value: string): string {
@@ -47,21 +66,10 @@ export function sha256(value: string): string {
   return hash('sha256', value, 'base64url');
 }
 
-const REQUEST_ID_BYTES = 12;
-const requestIdPool = Buffer.alloc(REQUEST_ID_BYTES * 1024);
-let requestIdOffset = requestIdPool.length;
-
 /**
  * A request id: 12 random bytes, url-safe (16 characters). Not a secret, only unique and not
- * guessable in advance; drawn from a pool filled 12 KiB at a time, because one getrandom call
- * per request cost ~4 µs, a tenth of the cheapest request (docs/benchmarks.md).
+ * guessable in advance.
  */
 export function requestId(): string {
-  if (requestIdOffset === requestIdPool.length) {
-    randomFillSync(requestIdPool);
-    requestIdOffset = 0;
-  }
-  const id = requestIdPool.toString('base64url', requestIdOffset, requestIdOffset + REQUEST_ID_BYTES);
-  requestIdOffset += REQUEST_ID_BYTES;
-  return id;
+  return randomId(12);
 }

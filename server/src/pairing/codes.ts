@@ -1,6 +1,6 @@
-import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import { createHmac, randomInt } from 'node:crypto';
 import { USER_CODE_ALPHABET, USER_CODE_LENGTH } from '@gatehouse/shared';
-import { deriveKey } from '../crypto/index.js';
+import { deriveKey, randomId } from '../crypto/index.js';
 
 /** A user code: 8 Crockford base32 characters, 40 bits, drawn uniformly (randomInt has no modulo bias). */
 export function newUserCode(): string {
@@ -11,7 +11,7 @@ export function newUserCode(): string {
 
 /** Device codes and refresh tokens: 256 random bits, url-safe. */
 export function newSecret(): string {
-  return randomBytes(32).toString('base64url');
+  return randomId(32);
 }
 
 /**

@@ -116,6 +116,15 @@ describe('P11 DPoP at the token endpoint', () => {
     expect(control.json?.error).toBe('authorization_pending');
   });
 
+  it('P11 htu spelled another way for the same URI (query, fragment, upper-case scheme and host) is accepted', async () => {
+    const url = new URL(`${t.origin}/oauth/token`);
+    for (const htu of [`${url.href}?x=1`, `${url.href}#frag`, `HTTP://${url.host.toUpperCase()}${url.pathname}`]) {
+      const { device, started } = await pending();
+      const response = await tokenWithProof(t, device.key, pollFields(started.device_code), await fetchNonce(t), { htu });
+      expect(response.json?.error, htu).toBe('authorization_pending');
+    }
+  });
+
   it('P11 iat inside the window (100 s old, 20 s ahead) is accepted', async () => {
     const now = Math.floor(Date.now() / 1000);
     for (const iat of [now - 100, now + 20]) {

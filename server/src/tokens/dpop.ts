@@ -107,7 +107,9 @@ export class DpopVerifier {
     if (expired || early) throw proofError('proof outside its validity');
     const { htm, htu, iat, jti, ath, nonce } = payload as JWTPayload & Record<string, unknown>;
     if (typeof jti !== 'string' || jti.length < 16 || jti.length > 128) throw proofError('jti missing');
-    if (htm !== check.htm || typeof htu !== 'string' || normaliseHtu(htu) !== check.htu) throw proofError('htm/htu mismatch');
+    // The usual proof names exactly the URI it was sent to; only another spelling needs parsing.
+    if (htm !== check.htm || typeof htu !== 'string' || (htu !== check.htu && normaliseHtu(htu) !== check.htu))
+      throw proofError('htm/htu mismatch');
     const now = nowMs / 1000;
     if (typeof iat !== 'number' || iat < now - PROOF_MAX_AGE_SECONDS || iat > now + PROOF_MAX_FUTURE_SECONDS)
       throw proofError('iat outside the window');
