@@ -21,9 +21,9 @@ import { connectMongo, createRedis, ensureIndexes, redisReady } from '../server/
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 /**
  * Each case first runs unmeasured, the references too, until V8 has stopped compiling its path:
- * at least this long, then in slices of WARMUP_SLICE_SECONDS until a slice in which V8's worker
- * threads (its optimizing compilers) took under WARMUP_SETTLED of the process's CPU, at most
- * BENCH_WARMUP_MAX_SECONDS. V8 moves a hot function to its top tier only after many calls: on the
+ * at least this long, then in slices of WARMUP_SLICE_SECONDS until WARMUP_QUIET_SLICES slices in
+ * a row in which V8's worker threads (its optimizing compilers) took under WARMUP_SETTLED of the
+ * process's CPU, at most BENCH_WARMUP_MAX_SECONDS. V8 moves a hot function to its top tier only after many calls: on the
  * refresh grant, 10–15 s into the load (docs/benchmarks.md, "Warm-up"). Compiling is real CPU in
  * /proc, but a running server pays it once, not per request.
  */
@@ -302,7 +302,7 @@ async function main() {
       try {
         const refClients = clients.map((client, i) => ({ ...client, refreshToken: reference.refreshTokens[i] as string }));
         // With its MongoDB adapter the reference slows down as its collections grow (an upsert and
-        // an update per exchange: 132-145/s in its first seconds, 86-94/s a minute later, 17:58 UTC),
+        // an update per exchange: 132-145/s in its first seconds, 86-94/s a minute later, 17:54-17:57 UTC),
         // so it gets the shortest warm-up, which favours it (docs/benchmarks.md, "Warm-up").
         const warmupMaxSeconds = store === 'mongo' ? WARMUP_SECONDS : undefined;
         const measured = await refreshPeakAndHeld(reference.pid, reference.tokenUrl, 'bench-device', refClients, { warmupMaxSeconds });
@@ -453,7 +453,11 @@ const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim(
 
 /** utime + stime of a process in milliseconds, from /proc/<pid>/stat (fields 14 and 15). */
 function cpuMillis(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return statCpuMillis(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** utime + stime in milliseconds from a /proc stat line (a process's or one thread's). */
+function statCpuMillis(stat: string): number {
   // The command name (field 2) may hold spaces; count fields after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
@@ -470,8 +474,7 @@ function threadCpuMillis(pid: number): { total: number; v8Workers: number } {
     } catch {
       continue; // the thread ended meanwhile
     }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    const ms = statCpuMillis(stat);
     total += ms;
     if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === 'V8Worker') v8Workers += ms;
   }

@@ -257,6 +257,9 @@ export async function soak(minutes = MINUTES): Promise<SoakResult> {
   }
 }
 
+/** RSS follows a step of V8's reserved heap over the next 15 s or so, as pages are touched. */
+const RSS_SETTLE_MS = 20_000;
+
 /**
  * RSS growth after warm-up: the median of the last quarter of the remaining samples against the
  * median of its first quarter. Medians, so that one sample taken just before a major GC does not
@@ -269,9 +272,6 @@ export async function soak(minutes = MINUTES): Promise<SoakResult> {
  * on this round's code and on the previous one alike (docs/benchmarks.md, "Soak"). Steps in the
  * second half always count, so a leak that keeps the heap growing still fails.
  */
-/** RSS follows a step of V8's reserved heap over the next 15 s or so, as pages are touched. */
-const RSS_SETTLE_MS = 20_000;
-
 export function growth(samples: Pick<Sample, 'rss' | 'at' | 'heapTotal'>[]): number {
   const t0 = samples[0]?.at ?? 0;
   const span = (samples.at(-1)?.at ?? t0) - t0;

@@ -36,6 +36,11 @@ export function matchesDigest(presented: string | Buffer, digests: readonly Secr
   return found;
 }
 
+const MAX_POOLED_BYTES = 64;
+/** Its own memory, not a slice of Node's shared buffer pool that other code writes into. */
+const pool = Buffer.allocUnsafeSlow(4096);
+let poolOffset = pool.length;
+
 /**
  * A random, url-safe identifier or secret with `bytes` bytes of entropy (refresh tokens, device
  * codes, token ids, record ids). Drawn from a pool that one getrandom call fills 4 KiB at a time,
@@ -54,11 +59,6 @@ export function randomId(bytes = 16): string {
   poolOffset += bytes;
   return id;
 }
-
-const MAX_POOLED_BYTES = 64;
-/** Its own memory, not a slice of Node's shared buffer pool that other code writes into. */
-const pool = Buffer.allocUnsafeSlow(4096);
-let poolOffset = pool.length;
 
 /** SHA-256 of a high-entropy secret, for storing and looking up codes and tokens by hash. */
 export function sha256(value: string): string {
