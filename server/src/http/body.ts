@@ -11,6 +11,15 @@ import { AppError } from '../errors/index.js';
  * that cost 8–10 µs more on every POST, a tenth of the bearer check (docs/benchmarks.md, "What
  * each change bought"). Compressed bodies are refused before this is called.
  */
+/**
+ * Whether a request body is sent as is (`Content-Encoding` absent or `identity`). Compressed bodies
+ * are refused with 415 (RFC 9110 §15.5.16 allows it): no client of ours sends them, and a corrupt
+ * gzip stream would otherwise surface as a zlib error, i.e. a 500.
+ */
+export function uncompressedBody(req: IncomingMessage): boolean {
+  return (req.headers['content-encoding'] || 'identity').toLowerCase() === 'identity';
+}
+
 export function readText(req: IncomingMessage, limit: number): Promise<string> {
   if (Number(req.headers['content-length']) > limit) return Promise.reject(new AppError('PAYLOAD_TOO_LARGE'));
   // A second read would wait for an 'end' that already happened.

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { AppError, type ValidationIssue } from '../errors/index.js';
-import { readText } from './body.js';
+import { readText, uncompressedBody } from './body.js';
 import type { AppContext, Step } from './state.js';
 
 /**
@@ -43,9 +43,7 @@ export function parseBody(schema: z.ZodType, options: { kinds: BodyKind[]; limit
 async function readBody(ctx: AppContext, kinds: BodyKind[], limit: number): Promise<unknown> {
   const kind = kinds.find((k) => ctx.is(k === 'json' ? 'application/json' : 'application/x-www-form-urlencoded'));
   if (!kind) throw new AppError('UNSUPPORTED_MEDIA_TYPE');
-  // No compressed bodies (RFC 9110 §15.5.16 allows 415): no client of ours sends them, and a
-  // corrupt gzip stream would otherwise surface as a zlib error, i.e. a 500.
-  if ((ctx.get('content-encoding') || 'identity').toLowerCase() !== 'identity') throw new AppError('UNSUPPORTED_MEDIA_TYPE');
+  if (!uncompressedBody(ctx.req)) throw new AppError('UNSUPPORTED_MEDIA_TYPE');
   const text = await readText(ctx.req, limit);
   if (kind === 'form') return { ...readParams(text) };
   if (text.trim() === '') throw new AppError('MALFORMED_JSON');

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DedicatedRedis } from '../../test/dedicated-redis.js';
 import { createTestApp, createUser, issueApiToken, startBrowserSession, type TestApp } from '../../test/harness.js';
@@ -305,6 +306,17 @@ describe('Shared Signals receiver', () => {
       expect(await auditOf(response)).toEqual([
         expect.objectContaining({ outcome: 'failure', details: { provider: 'acme', reason: 'request_invalid', code: 'invalid_request' } }),
       ]);
+    }
+    // A compressed body is refused before anything is inflated (docs/security-tests.md N3).
+    for (const coding of ['gzip', 'x-evil']) {
+      const response = await t.http
+        .post('/ssf/events/acme')
+        .set('Content-Type', SECEVENT)
+        .set('Content-Encoding', coding)
+        .set('Accept', 'application/json')
+        .send(coding === 'gzip' ? gzipSync(token) : token);
+      expect(response.status, coding).toBe(415);
+      expect(response.body).toEqual({ err: 'invalid_request', description: expect.any(String) });
     }
     expect((await deliver(token, 'nope')).status).toBe(404);
     expect((await reload(target.user)).tokenVersion).toBe(0);
