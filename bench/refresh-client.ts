@@ -34,7 +34,7 @@ export function proofSigner(client: Pick<RefreshClient, 'privateKey' | 'jwk'>) {
   };
 }
 
-/** One kept-alive connection per client at most, as `fetch`'s pool kept them. */
+/** Kept-alive connections, reused from request to request as `fetch`'s pool did; 16 clients in sequence need 16. */
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 /** POSTs a form and reads the JSON answer; network errors reject. */
