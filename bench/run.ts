@@ -24,8 +24,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
  * Each case first runs unmeasured, the references too, until V8 has stopped compiling its path:
  * at least this long, then in slices of WARMUP_SLICE_SECONDS until WARMUP_QUIET_SLICES slices in
  * a row in which V8's worker threads (its optimizing compilers) took under WARMUP_SETTLED of the
- * process's CPU, at most BENCH_WARMUP_MAX_SECONDS. V8 moves a hot function to its top tier only after many calls: on the
- * refresh grant, 10–15 s into the load (docs/benchmarks.md, "Warm-up"). Compiling is real CPU in
+ * process's CPU, at most BENCH_WARMUP_MAX_SECONDS. V8 moves a hot function to its top tier only
+ * after many calls: on the refresh grant, 10–15 s into the load (docs/benchmarks.md, "Warm-up"). Compiling is real CPU in
  * /proc, but a running server pays it once, not per request.
  */
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
@@ -471,7 +471,7 @@ function cpuMillis(pid: number): number {
  * included: the bound for any rate on two shared cores (docs/benchmarks.md, "The insert ceiling").
  */
 function boxBusyMillis(): number {
-  const fields = readFileSync('/proc/stat', 'utf8').slice(0, 200).split('\n', 1)[0]?.split(/\s+/) ?? [];
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]?.split(/\s+/) ?? [];
   // cpu  user nice system idle iowait irq softirq steal ...
   const busy = [1, 2, 3, 6, 7].reduce((sum, at) => sum + Number(fields[at] ?? 0), 0);
   return (busy * 1000) / CLOCK_TICKS;
@@ -579,13 +579,13 @@ async function refreshLoad(
   const end = started + (options.seconds ?? SECONDS) * 1000;
   const { rate } = options;
   const url = new URL(tokenUrl);
-  const signers = clients.map(proofSigner);
   // The latest DPoP nonce, kept from run to run (it rotates; every answer carries the current one).
   const nonce = options.nonce ?? {};
   // Held at `rate`: each client sends on its own schedule, spread over the interval.
   const interval = rate ? (clients.length * 1000) / rate : 0;
   await Promise.all(
     clients.map(async (client, index) => {
+      const signProof = proofSigner(client);
       let due = started + (interval * index) / clients.length;
       while (Date.now() < end) {
         if (interval) {
@@ -593,7 +593,7 @@ async function refreshLoad(
           due += interval;
           if (Date.now() >= end) break;
         }
-        const dpop = signers[index]?.('POST', tokenUrl, nonce.value) as string;
+        const dpop = signProof('POST', tokenUrl, nonce.value);
         const sent = performance.now();
         const response = await postForm(
           url,
@@ -701,11 +701,12 @@ function comparisonTable(
       }
       // At 80 % of the ceiling's rate, all cores busy, an exchange may cost the box at most this
       // much CPU, load generator and stores included (docs/benchmarks.md, "The insert ceiling").
-      const boxBudget = (cpus().length * 1000) / (0.8 * inserts.rate);
-      if (inserts.rate > 0)
+      if (inserts.rate > 0) {
+        const boxBudget = (cpus().length * 1000) / (0.8 * inserts.rate);
         lines.push(
           `| ${path} | ${fmt(gatehouse)}; box CPU ${gatehouse.boxCpuMs?.toFixed(2)} ms | store insert ceiling, 16 clients: ${Math.round(inserts.rate)}/s, box CPU ${inserts.boxCpuMs.toFixed(2)} ms per insert (80 % of it leaves an exchange at most ${boxBudget.toFixed(2)} ms of box CPU) | ${ratio(gatehouse.rate, inserts.rate)}; box CPU ${ratio(gatehouse.boxCpuMs ?? 0, inserts.boxCpuMs)} |`,
         );
+      }
     } else if (path.startsWith('POST /oauth/introspect') && healthz) {
       const after = healthzAfter ?? healthz;
       const mean = { rate: (healthz.rate + after.rate) / 2, cpuMs: (healthz.cpuMs + after.cpuMs) / 2 };

@@ -2,16 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import { AppError } from '../errors/index.js';
 
 /**
- * Reads a request body as UTF-8 text, at most `limit` bytes: 413 PAYLOAD_TOO_LARGE as soon as it is
- * known to be larger (from Content-Length, or while reading). Invalid UTF-8 becomes U+FFFD and a
- * leading byte-order mark is dropped, as co-body did. Node's parser already holds a body to its
- * Content-Length or chunked framing; a connection lost mid-body rejects (400).
- *
- * Written here instead of co-body (inflation, raw-body, an iconv-lite decoder, five listeners):
- * that cost 8–10 µs more on every POST, a tenth of the bearer check (docs/benchmarks.md, "What
- * each change bought"). Compressed bodies are refused before this is called.
- */
-/**
  * Whether a request body is sent as is (`Content-Encoding` absent or `identity`). Compressed bodies
  * are refused with 415 (RFC 9110 §15.5.16 allows it): no client of ours sends them, and a corrupt
  * gzip stream would otherwise surface as a zlib error, i.e. a 500.
@@ -20,6 +10,17 @@ export function uncompressedBody(req: IncomingMessage): boolean {
   return (req.headers['content-encoding'] || 'identity').toLowerCase() === 'identity';
 }
 
+/**
+ * Reads a request body as UTF-8 text, at most `limit` bytes: 413 PAYLOAD_TOO_LARGE as soon as it is
+ * known to be larger (from Content-Length, or while reading). Invalid UTF-8 becomes U+FFFD and a
+ * leading byte-order mark is dropped, as co-body did. Node's parser already holds a body to its
+ * Content-Length or chunked framing; a connection lost mid-body rejects (400).
+ *
+ * Written here instead of co-body (inflation, raw-body, an iconv-lite decoder, five listeners):
+ * that cost 8–10 µs more on every POST, a tenth of the bearer check (docs/benchmarks.md, "What
+ * each change bought"). Compressed bodies are refused before this is called
+ * (`uncompressedBody`).
+ */
 export function readText(req: IncomingMessage, limit: number): Promise<string> {
   if (Number(req.headers['content-length']) > limit) return Promise.reject(new AppError('PAYLOAD_TOO_LARGE'));
   // A second read would wait for an 'end' that already happened.
