@@ -49,13 +49,22 @@ interface Pending {
  * script call (docs/benchmarks.md): under load, the requests one poll of the sockets brings all
  * reach their check before the loop turns, and one command instead of one each saves the
  * command's cost in ioredis, a loopback write that wakes Redis, and Redis's own per-command work.
- * A check waits at most until the end of the turn it asked in, and never reads anything older
- * than it would have alone: the call is sent after it asked. A failed call fails every check in
- * it, and each falls back as it would alone.
+ *
+ * One call is out at a time: checks that ask while it is out wait for its answer and go together
+ * at the end of that turn. Under load the calls then carry what arrived during a round trip, not
+ * during one turn (about 15 checks instead of 10 at the bearer check's peak), and an idle server
+ * sends a lone check at the end of its turn, as before. A check never reads anything older than it
+ * would have alone: the call that carries it is sent after it asked. A failed call fails every
+ * check in it, and each falls back as it would alone.
  */
 export class RevocationFactsReader {
   private readonly command: FactsCommand;
   private pending: Pending[] = [];
+  /**
+   * A call is out: checks asking now wait for its answer instead of scheduling a call. Every
+   * command times out (`commandTimeout`, store/redis.ts), so a call that is out always ends.
+   */
+  private sending = false;
 
   constructor(redis: Redis) {
     redis.defineCommand(FACTS_COMMAND, { lua: FACTS_SCRIPT });
@@ -64,7 +73,7 @@ export class RevocationFactsReader {
 
   read(keys: FactsKeys): Promise<FactsReply> {
     return new Promise((resolve, reject) => {
-      if (this.pending.length === 0) setImmediate(() => this.flush());
+      if (this.pending.length === 0 && !this.sending) setImmediate(() => this.flush());
       this.pending.push({ keys, resolve, reject });
     });
   }
@@ -72,9 +81,16 @@ export class RevocationFactsReader {
   private flush(): void {
     const pending = this.pending;
     this.pending = [];
+    const calls: Promise<void>[] = [];
     for (let start = 0; start < pending.length; start += MAX_CHECKS_PER_CALL) {
-      void this.send(pending.slice(start, start + MAX_CHECKS_PER_CALL));
+      calls.push(this.send(pending.slice(start, start + MAX_CHECKS_PER_CALL)));
     }
+    this.sending = true;
+    // send() settles every check itself and never rejects.
+    void Promise.all(calls).then(() => {
+      this.sending = false;
+      if (this.pending.length > 0) setImmediate(() => this.flush());
+    });
   }
 
   private async send(batch: Pending[]): Promise<void> {

@@ -4,7 +4,8 @@
 // - The checks of one event-loop turn share one script call (revocation-facts.ts): every check
 //   still gets the verdict it gets alone, two claims of one once-key in the same call still see
 //   a replay, a burst larger than one call holds is split, and when the call fails each check
-//   falls back on its own, as it would alone.
+//   falls back on its own, as it would alone. Checks asking while a call is out wait for it and go
+//   in the next call, which reads what changed meanwhile.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Collection, Db, MongoClient } from 'mongodb';
@@ -28,6 +29,8 @@ beforeAll(async () => {
   const stack = inject('stack');
   redis = createRedis(stack.redisUrl, { timeoutMs: 1000, keyPrefix: prefix });
   redis.on('error', () => undefined);
+  // Each RevocationState listens for 'ready' on its client (twice); these tests make several on one.
+  redis.setMaxListeners(32);
   await redisReady(redis, 5000);
   const send = redis.sendCommand.bind(redis);
   redis.sendCommand = ((command, stream) => {
@@ -94,6 +97,13 @@ describe('RevocationState', () => {
 });
 
 type Verdict = 'ok' | string;
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let tries = 0; !condition(); tries++) {
+    if (tries > 200) throw new Error('condition not met in 2 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 async function verdicts(checks: Promise<void>[]): Promise<Verdict[]> {
   const settled = await Promise.allSettled(checks);
   return settled.map((result) => (result.status === 'fulfilled' ? 'ok' : (result.reason as { code: string }).code));
@@ -179,6 +189,46 @@ describe('revocation checks of one turn, one script call', () => {
     );
     expect(got).toEqual(Array.from({ length: count }, (_, i) => (i % 10 === 0 ? 'TOKEN_REVOKED' : 'ok')));
     expect(scriptCalls - before).toBe(3);
+  });
+
+  it('checks asking while a call is out wait for it and go in the next call, which sees a denial made meanwhile', async () => {
+    const writer = new RevocationState(mongo.db, redis, systemClock, log, channel);
+    const f = await fixtures(writer);
+    // A client whose first script call is sent at once but answered only when the test says.
+    const held = redis.duplicate();
+    held.on('error', () => undefined);
+    await redisReady(held, 5000);
+    let sent = 0;
+    let answer!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const send = held.sendCommand.bind(held);
+    held.sendCommand = ((command, stream) => {
+      const reply = send(command, stream);
+      if (command.name !== 'evalsha' && command.name !== 'eval') return reply;
+      sent++;
+      return sent === 1 ? (reply as Promise<unknown>).then(async (value) => gate.then(() => value)) : reply;
+    }) as Redis['sendCommand'];
+    try {
+      const state = new RevocationState(mongo.db, held, systemClock, log, channel);
+      const first = state.check({ userId: f.active, jti: randomId(), tokenVersion: 0 });
+      await until(() => sent === 1);
+      // Revoked after the first call went out: a check asking now must see it.
+      const jti = randomId();
+      await writer.denyToken(jti, new Date(Date.now() + 3_600_000));
+      const later = [
+        state.check({ userId: f.active, jti, tokenVersion: 0 }),
+        state.check({ userId: f.active, jti: randomId(), tokenVersion: 0 }),
+      ];
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(sent).toBe(1);
+      answer();
+      expect(await verdicts([first, ...later])).toEqual(['ok', 'TOKEN_REVOKED', 'ok']);
+      expect(sent).toBe(2);
+    } finally {
+      held.disconnect();
+    }
   });
 
   it('when the shared call fails, every check in it falls back on its own: MongoDB answers, a once-key fails closed', async () => {
