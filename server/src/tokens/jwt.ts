@@ -93,13 +93,16 @@ export class TokenIssuer {
   /** Verifies signature and claims for the expected type; throws a 401 AppError on any failure. */
   async verify(token: string, type: TokenType): Promise<TokenClaims> {
     const nowMs = this.clock.now().getTime();
-    if (token.length > MAX_TOKEN_BYTES || !SHAPE.test(token)) throw new AppError('TOKEN_INVALID');
+    if (token.length > MAX_TOKEN_BYTES) throw new AppError('TOKEN_INVALID');
+    // A cached token is the very string verified before (its SHA-256 is the key), so its shape was
+    // checked then; only a miss pays the pattern's walk over the token.
     const cached = this.cache.get(token, nowMs);
     if (cached) {
       // A key pruned since the token was first verified takes its tokens with it (J4).
       if (cached.claims.type !== type || !this.keyring.verificationKey(cached.kid)) throw new AppError('TOKEN_INVALID');
       return cached.claims;
     }
+    if (!SHAPE.test(token)) throw new AppError('TOKEN_INVALID');
     // We sign JSON.stringify output only: a header or payload that is not exactly that (duplicate
     // keys, which parsers resolve differently, odd spacing or escapes) was not made here (J15).
     const [headerPart = '', payloadPart = ''] = token.split('.');
