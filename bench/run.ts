@@ -17,6 +17,7 @@ import { systemClock } from '../server/src/context.js';
 import { IpCipher } from '../server/src/crypto/index.js';
 import { createLogger } from '../server/src/log/index.js';
 import { connectMongo, createRedis, ensureIndexes, redisReady } from '../server/src/store/index.js';
+import { builtServerArgs } from './built-server.js';
 import { postForm, proofSigner, type RefreshClient } from './refresh-client.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -94,15 +95,11 @@ async function main() {
   const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
   if (nodeFlags.length > 0) mkdirSync(new URL('out', import.meta.url), { recursive: true });
   const serverStdout = nodeFlags.length > 0 ? openSync(new URL('out/server-stdout.txt', import.meta.url), 'w') : undefined;
-  const server = spawn(
-    process.execPath,
-    [...profile, ...nodeFlags, '--import', 'tsx', '--conditions=gatehouse-source', 'server/src/main.ts'],
-    {
-      cwd: new URL('..', import.meta.url),
-      env: { ...process.env, ...env },
-      stdio: ['ignore', serverStdout ?? (process.env.BENCH_SERVER_LOG ? 'inherit' : 'ignore'), 'inherit'],
-    },
-  );
+  const server = spawn(process.execPath, [...profile, ...nodeFlags, ...builtServerArgs()], {
+    cwd: new URL('..', import.meta.url),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', serverStdout ?? (process.env.BENCH_SERVER_LOG ? 'inherit' : 'ignore'), 'inherit'],
+  });
   serverPid = server.pid as number;
   try {
     await waitFor(`http://127.0.0.1:${port}/readyz`);

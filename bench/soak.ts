@@ -20,6 +20,7 @@ import { systemClock } from '../server/src/context.js';
 import { IpCipher } from '../server/src/crypto/index.js';
 import { createLogger } from '../server/src/log/index.js';
 import { connectMongo, createRedis, ensureIndexes, redisReady } from '../server/src/store/index.js';
+import { builtServerArgs } from './built-server.js';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
 const INTERVAL_MS = Number(process.env.SOAK_INTERVAL_SECONDS ?? 10) * 1000;
@@ -95,7 +96,7 @@ export async function soak(minutes = MINUTES): Promise<SoakResult> {
     process.execPath,
     // --expose-gc: the probe collects garbage before each sample, so RSS shows what is kept, not
     // what a collection has not reached yet.
-    ['--expose-gc', '--import', 'tsx', '--import', './bench/soak-probe.mjs', '--conditions=gatehouse-source', 'server/src/main.ts'],
+    ['--expose-gc', '--import', './bench/soak-probe.mjs', ...builtServerArgs()],
     { cwd: new URL('..', import.meta.url), env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const requests: Record<string, number> = {};
