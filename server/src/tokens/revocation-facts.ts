@@ -38,6 +38,10 @@ const FACTS_COMMAND = 'gatehouseRevocationFacts';
 export const MAX_CHECKS_PER_CALL = 64;
 
 type FactsCommand = (numberOfKeys: number, ...keysThenTtls: string[]) => Promise<FactsReply[]>;
+/** How a call failed, passed on to the checks that waited for it. */
+interface Failure {
+  error: unknown;
+}
 interface Pending {
   keys: FactsKeys;
   resolve: (reply: FactsReply) => void;
@@ -55,7 +59,7 @@ interface Pending {
  * during one turn (about 15 checks instead of 10 at the bearer check's peak), and an idle server
  * sends a lone check at the end of its turn, as before. A check never reads anything older than it
  * would have alone: the call that carries it is sent after it asked. A failed call fails every
- * check in it, and each falls back as it would alone.
+ * check in it and every check that waited for it, and each falls back as it would alone.
  */
 export class RevocationFactsReader {
   private readonly command: FactsCommand;
@@ -81,26 +85,37 @@ export class RevocationFactsReader {
   private flush(): void {
     const pending = this.pending;
     this.pending = [];
-    const calls: Promise<void>[] = [];
+    const calls: Promise<Failure | null>[] = [];
     for (let start = 0; start < pending.length; start += MAX_CHECKS_PER_CALL) {
       calls.push(this.send(pending.slice(start, start + MAX_CHECKS_PER_CALL)));
     }
     this.sending = true;
-    // send() settles every check itself and never rejects.
-    void Promise.all(calls).then(() => {
+    void Promise.all(calls).then((outcomes) => {
       this.sending = false;
-      if (this.pending.length > 0) setImmediate(() => this.flush());
+      const failure = outcomes.find((outcome) => outcome !== null);
+      if (failure) {
+        // Redis just failed (a timeout, a dropped connection): the checks that waited for this call
+        // fail with it and fall back at once, instead of waiting out a second timeout of their own.
+        const waiting = this.pending;
+        this.pending = [];
+        for (const check of waiting) check.reject(failure.error);
+      } else if (this.pending.length > 0) {
+        setImmediate(() => this.flush());
+      }
     });
   }
 
-  private async send(batch: Pending[]): Promise<void> {
+  /** Settles every check of the batch; never rejects. */
+  private async send(batch: Pending[]): Promise<Failure | null> {
     const keys = batch.flatMap(({ keys: k }) => [k.epoch, k.user, k.deny, k.session, k.once]);
     try {
       const replies = await this.command(keys.length, ...keys, ...batch.map(({ keys: k }) => k.onceTtl));
       if (!Array.isArray(replies) || replies.length !== batch.length) throw new Error('revocation facts: unexpected reply');
       for (const [index, check] of batch.entries()) check.resolve(replies[index] as FactsReply);
+      return null;
     } catch (error) {
       for (const check of batch) check.reject(error);
+      return { error };
     }
   }
 }

@@ -5,7 +5,7 @@
 //   still gets the verdict it gets alone, two claims of one once-key in the same call still see
 //   a replay, a burst larger than one call holds is split, and when the call fails each check
 //   falls back on its own, as it would alone. Checks asking while a call is out wait for it and go
-//   in the next call, which reads what changed meanwhile.
+//   in the next call, which reads what changed meanwhile; when the call fails they fall back with it.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Collection, Db, MongoClient } from 'mongodb';
@@ -228,6 +228,46 @@ describe('revocation checks of one turn, one script call', () => {
       expect(sent).toBe(2);
     } finally {
       held.disconnect();
+    }
+  });
+
+  it('checks that waited for a call that fails fall back at once, without a call of their own', async () => {
+    const writer = new RevocationState(mongo.db, redis, systemClock, log, channel);
+    const f = await fixtures(writer);
+    // A client whose first script call is sent, then fails when the test says (as a timeout does).
+    const failing = redis.duplicate();
+    failing.on('error', () => undefined);
+    await redisReady(failing, 5000);
+    let sent = 0;
+    let fail!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      fail = resolve;
+    });
+    const send = failing.sendCommand.bind(failing);
+    failing.sendCommand = ((command, stream) => {
+      const reply = send(command, stream);
+      if (command.name !== 'evalsha' && command.name !== 'eval') return reply;
+      sent++;
+      return (reply as Promise<unknown>).then(async () => {
+        await gate;
+        throw new Error('Command timed out');
+      });
+    }) as Redis['sendCommand'];
+    try {
+      const state = new RevocationState(mongo.db, failing, systemClock, log, channel);
+      const first = state.check({ userId: f.active, jti: randomId(), tokenVersion: 0 });
+      await until(() => sent === 1);
+      const waiting = [
+        state.check({ userId: f.active, jti: f.deniedJti, tokenVersion: 0 }),
+        state.check({ userId: f.disabled, jti: randomId(), tokenVersion: 0 }),
+        state.check({ userId: f.active, jti: randomId(), tokenVersion: 0, once: { key: `dpop:jti:${randomId()}`, ttlSeconds: 300 } }),
+      ];
+      fail();
+      // MongoDB answers for each; a once-key cannot be claimed without Redis, so it fails closed.
+      expect(await verdicts([first, ...waiting])).toEqual(['ok', 'TOKEN_REVOKED', 'TOKEN_ACCOUNT_DISABLED', 'DEPENDENCY_UNAVAILABLE']);
+      expect(sent).toBe(1);
+    } finally {
+      failing.disconnect();
     }
   });
 
