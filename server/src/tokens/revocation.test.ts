@@ -109,6 +109,34 @@ async function verdicts(checks: Promise<void>[]): Promise<Verdict[]> {
   return settled.map((result) => (result.status === 'fulfilled' ? 'ok' : (result.reason as { code: string }).code));
 }
 
+/**
+ * A client whose script calls are sent at once, the first one's answer held until `release()`:
+ * then it `answers`, or `fails` as a timed-out command does.
+ */
+async function heldFirstCall(then: 'answers' | 'fails') {
+  const client = redis.duplicate();
+  client.on('error', () => undefined);
+  await redisReady(client, 5000);
+  let calls = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((command, stream) => {
+    const reply = send(command, stream);
+    if (command.name !== 'evalsha' && command.name !== 'eval') return reply;
+    calls++;
+    if (calls > 1) return reply;
+    return (reply as Promise<unknown>).then(async (value) => {
+      await gate;
+      if (then === 'fails') throw new Error('Command timed out');
+      return value;
+    });
+  }) as Redis['sendCommand'];
+  return { client, release, calls: () => calls };
+}
+
 /** Users and revocations in MongoDB and mirrored in Redis, as the services write them. */
 async function fixtures(state: RevocationState) {
   const users = mongo.db.collection<{ _id: string; tokenVersion: number; status: string }>(COLLECTIONS.users);
@@ -194,26 +222,11 @@ describe('revocation checks of one turn, one script call', () => {
   it('checks asking while a call is out wait for it and go in the next call, which sees a denial made meanwhile', async () => {
     const writer = new RevocationState(mongo.db, redis, systemClock, log, channel);
     const f = await fixtures(writer);
-    // A client whose first script call is sent at once but answered only when the test says.
-    const held = redis.duplicate();
-    held.on('error', () => undefined);
-    await redisReady(held, 5000);
-    let sent = 0;
-    let answer!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      answer = resolve;
-    });
-    const send = held.sendCommand.bind(held);
-    held.sendCommand = ((command, stream) => {
-      const reply = send(command, stream);
-      if (command.name !== 'evalsha' && command.name !== 'eval') return reply;
-      sent++;
-      return sent === 1 ? (reply as Promise<unknown>).then(async (value) => gate.then(() => value)) : reply;
-    }) as Redis['sendCommand'];
+    const held = await heldFirstCall('answers');
     try {
-      const state = new RevocationState(mongo.db, held, systemClock, log, channel);
+      const state = new RevocationState(mongo.db, held.client, systemClock, log, channel);
       const first = state.check({ userId: f.active, jti: randomId(), tokenVersion: 0 });
-      await until(() => sent === 1);
+      await until(() => held.calls() === 1);
       // Revoked after the first call went out: a check asking now must see it.
       const jti = randomId();
       await writer.denyToken(jti, new Date(Date.now() + 3_600_000));
@@ -222,52 +235,34 @@ describe('revocation checks of one turn, one script call', () => {
         state.check({ userId: f.active, jti: randomId(), tokenVersion: 0 }),
       ];
       await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(sent).toBe(1);
-      answer();
+      expect(held.calls()).toBe(1);
+      held.release();
       expect(await verdicts([first, ...later])).toEqual(['ok', 'TOKEN_REVOKED', 'ok']);
-      expect(sent).toBe(2);
+      expect(held.calls()).toBe(2);
     } finally {
-      held.disconnect();
+      held.client.disconnect();
     }
   });
 
   it('checks that waited for a call that fails fall back at once, without a call of their own', async () => {
     const writer = new RevocationState(mongo.db, redis, systemClock, log, channel);
     const f = await fixtures(writer);
-    // A client whose first script call is sent, then fails when the test says (as a timeout does).
-    const failing = redis.duplicate();
-    failing.on('error', () => undefined);
-    await redisReady(failing, 5000);
-    let sent = 0;
-    let fail!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      fail = resolve;
-    });
-    const send = failing.sendCommand.bind(failing);
-    failing.sendCommand = ((command, stream) => {
-      const reply = send(command, stream);
-      if (command.name !== 'evalsha' && command.name !== 'eval') return reply;
-      sent++;
-      return (reply as Promise<unknown>).then(async () => {
-        await gate;
-        throw new Error('Command timed out');
-      });
-    }) as Redis['sendCommand'];
+    const held = await heldFirstCall('fails');
     try {
-      const state = new RevocationState(mongo.db, failing, systemClock, log, channel);
+      const state = new RevocationState(mongo.db, held.client, systemClock, log, channel);
       const first = state.check({ userId: f.active, jti: randomId(), tokenVersion: 0 });
-      await until(() => sent === 1);
+      await until(() => held.calls() === 1);
       const waiting = [
         state.check({ userId: f.active, jti: f.deniedJti, tokenVersion: 0 }),
         state.check({ userId: f.disabled, jti: randomId(), tokenVersion: 0 }),
         state.check({ userId: f.active, jti: randomId(), tokenVersion: 0, once: { key: `dpop:jti:${randomId()}`, ttlSeconds: 300 } }),
       ];
-      fail();
+      held.release();
       // MongoDB answers for each; a once-key cannot be claimed without Redis, so it fails closed.
       expect(await verdicts([first, ...waiting])).toEqual(['ok', 'TOKEN_REVOKED', 'TOKEN_ACCOUNT_DISABLED', 'DEPENDENCY_UNAVAILABLE']);
-      expect(sent).toBe(1);
+      expect(held.calls()).toBe(1);
     } finally {
-      failing.disconnect();
+      held.client.disconnect();
     }
   });
 
