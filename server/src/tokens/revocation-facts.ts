@@ -55,7 +55,7 @@ interface Pending {
  * command's cost in ioredis, a loopback write that wakes Redis, and Redis's own per-command work.
  *
  * One call is out at a time: checks that ask while it is out wait for its answer and go together
- * at the end of that turn. Under load the calls then carry what arrived during a round trip, not
+ * at the end of the turn in which it arrives. Under load the calls then carry what arrived during a round trip, not
  * during one turn (about 15 checks instead of 10 at the bearer check's peak), and an idle server
  * sends a lone check at the end of its turn, as before. A check never reads anything older than it
  * would have alone: the call that carries it is sent after it asked. A failed call fails every
