@@ -26,8 +26,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
  * at least this long, then in slices of WARMUP_SLICE_SECONDS until WARMUP_QUIET_SLICES slices in
  * a row in which V8's worker threads (its optimizing compilers) took under WARMUP_SETTLED of the
  * process's CPU, at most BENCH_WARMUP_MAX_SECONDS. V8 moves a hot function to its top tier only
- * after many calls: on the refresh grant, 10–15 s into the load (docs/benchmarks.md, "Warm-up"). Compiling is real CPU in
- * /proc, but a running server pays it once, not per request.
+ * after many calls: on the refresh grant, 10–15 s into the load (docs/benchmarks.md, "Warm-up").
+ * Compiling is real CPU in /proc, but a running server pays it once, not per request.
  */
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const WARMUP_MAX_SECONDS = Number(process.env.BENCH_WARMUP_MAX_SECONDS ?? 60);
