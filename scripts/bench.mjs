@@ -6,9 +6,12 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { installIfStale } from './install.mjs';
 import { reexecUnderSupportedNode } from './runtime.mjs';
 
 await reexecUnderSupportedNode(fileURLToPath(import.meta.url));
+// From a clean clone too: the drivers need tsx and the dev dependencies (autocannon, oidc-provider).
+installIfStale((line) => process.stdout.write(`bench: ${line}\n`));
 const [script, ...args] = process.argv.slice(2);
 const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=gatehouse-source', script, ...args], {
   cwd: fileURLToPath(new URL('..', import.meta.url)),

@@ -1,11 +1,12 @@
 // `npm start`: the whole development setup in one command. Installs dependencies when
 // needed, starts the local stack (Redis, FerretDB on PostgreSQL, the dev IdP) with its data
 // under .stack/, then the backend; Ctrl-C stops everything.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installIfStale } from './install.mjs';
 import { reexecUnderSupportedNode } from './runtime.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -23,18 +24,7 @@ const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${PORT}`).replace(/\/+$/,
 // Health is asked of the listener itself, which a PUBLIC_URL behind a proxy may not reach.
 const localUrl = `http://${(env.HOST ?? '127.0.0.1').replace(/^::$|^0\.0\.0\.0$/, '127.0.0.1')}:${PORT}`;
 
-// (a) npm writes node_modules/.package-lock.json last, so it is older than the lockfile
-// exactly when the lockfile changed since the last install.
-function installIfStale() {
-  const lock = join(repo, 'package-lock.json');
-  const installed = join(repo, 'node_modules', '.package-lock.json');
-  if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs) return;
-  say('npm install …');
-  const { status } = spawnSync('npm', ['install'], { cwd: repo, stdio: 'inherit' });
-  if (status !== 0) throw new Error(`npm install failed (exit ${status})`);
-}
-
-// (c) Generated once, kept beside the data they protect; never committed (.stack/ is ignored).
+// Generated once, kept beside the data they protect; never committed (.stack/ is ignored).
 function devSecrets() {
   const file = join(dataDir, 'dev-secrets.json');
   const secrets = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
@@ -116,7 +106,7 @@ ${setup}
 }
 
 async function main() {
-  installIfStale();
+  installIfStale(say);
   const secrets = devSecrets();
   // Imported after the install: the dev IdP needs oidc-provider from node_modules.
   const { startStack } = await import('./stack/index.mjs');

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installIfStale } from './install.mjs';
 import { reexecUnderSupportedNode } from './runtime.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -21,11 +22,11 @@ const run = (command, args, extra = {}) => {
   return result.status ?? 1;
 };
 
-// `npm install`, not `npm ci`: the npm 11 of this machine kind writes lockfiles without other
-// platforms' optional packages and then its own `npm ci` refuses them. The lockfile's versions
-// are still the ones installed.
-if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
-  if (run('npm', ['install', '--no-audit', '--no-fund']) !== 0) process.exit(1);
+try {
+  installIfStale((line) => process.stdout.write(`${line}\n`));
+} catch (error) {
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
 }
 
 // System packages and the FerretDB build, once and in order, before the test projects start
