@@ -1,6 +1,6 @@
 /** Cross-cutting HTTP steps shared by every feature's routes. This library imports no feature. */
 
-export { readText, uncompressedBody } from './body.js';
+export { mediaType, readText, uncompressedBody } from './body.js';
 export { rateLimitKey } from './client-ip.js';
 export {
   clearHostCookie,

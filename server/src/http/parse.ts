@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { AppError, type ValidationIssue } from '../errors/index.js';
-import { readText, uncompressedBody } from './body.js';
+import { mediaType, readText, uncompressedBody } from './body.js';
 import type { AppContext, Step } from './state.js';
 
 /**
@@ -24,7 +24,8 @@ export function parseQuery(schema: z.ZodType): Step {
   };
 }
 
-type BodyKind = 'json' | 'form';
+const MEDIA_TYPES = { json: 'application/json', form: 'application/x-www-form-urlencoded' } as const;
+type BodyKind = keyof typeof MEDIA_TYPES;
 
 /**
  * Reads and validates a request body: only the listed content types, at most `limit` bytes
@@ -41,7 +42,8 @@ export function parseBody(schema: z.ZodType, options: { kinds: BodyKind[]; limit
 }
 
 async function readBody(ctx: AppContext, kinds: BodyKind[], limit: number): Promise<unknown> {
-  const kind = kinds.find((k) => ctx.is(k === 'json' ? 'application/json' : 'application/x-www-form-urlencoded'));
+  const type = mediaType(ctx.req);
+  const kind = kinds.find((k) => type === MEDIA_TYPES[k]);
   if (!kind) throw new AppError('UNSUPPORTED_MEDIA_TYPE');
   if (!uncompressedBody(ctx.req)) throw new AppError('UNSUPPORTED_MEDIA_TYPE');
   const text = await readText(ctx.req, limit);

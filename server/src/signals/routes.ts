@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { TransmitterConfig } from '../config/index.js';
-import { type AppContext, type AppState, readText, requestMeta, route, type Step, uncompressedBody } from '../http/index.js';
+import { type AppContext, type AppState, mediaType, readText, requestMeta, route, type Step, uncompressedBody } from '../http/index.js';
 import type { SignalReceiver } from './receiver.js';
 import { type SetErrorCode, SetRejected } from './set-token.js';
 
@@ -40,7 +40,7 @@ export function signalsRoutes(deps: { receiver: SignalReceiver; bodyLimit: numbe
   /** Only `application/secevent+jwt`, uncompressed, at most BODY_LIMIT_BYTES; a compact JWS. */
   const readSet = async (ctx: AppContext, transmitter: TransmitterConfig): Promise<string> => {
     try {
-      if (!ctx.is('application/secevent+jwt')) throw new SetRejected('invalid_request', 'content_type', { status: 415 });
+      if (mediaType(ctx.req) !== 'application/secevent+jwt') throw new SetRejected('invalid_request', 'content_type', { status: 415 });
       if (!uncompressedBody(ctx.req)) throw new SetRejected('invalid_request', 'content_type', { status: 415 });
       const text = (await readText(ctx.req, deps.bodyLimit)).trim();
       if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(text)) throw new SetRejected('invalid_request', 'malformed');
