@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchesDigest, randomId, requestId, safeEqual, secretDigest, sha256 } from './secrets.js';
+import { KnownSecrets, randomId, requestId, safeEqual, sha256 } from './secrets.js';
 
 describe('safeEqual (docs/security-tests.md N9)', () => {
   it('is true only for identical values', () => {
@@ -27,32 +27,41 @@ describe('safeEqual (docs/security-tests.md N9)', () => {
   });
 });
 
-describe('matchesDigest (docs/security-tests.md N9)', () => {
-  const known = [secretDigest('first secret'), secretDigest('second secret')];
+describe('KnownSecrets (docs/security-tests.md N9)', () => {
+  const known = new KnownSecrets(['first secret', 'second, longer secret']);
 
-  it('is true for any of the digested secrets, as a string or bytes', () => {
-    expect(matchesDigest('first secret', known)).toBe(true);
-    expect(matchesDigest(Buffer.from('second secret'), known)).toBe(true);
+  it('knows each of its secrets, whichever is the longest', () => {
+    expect(known.has('first secret')).toBe(true);
+    expect(known.has('second, longer secret')).toBe(true);
+    expect(known.has('first secret')).toBe(true); // the buffer of the check before is not left over
   });
 
   it.each([
     ['another value', 'third secret'],
     ['a prefix', 'first'],
     ['a longer value', 'first secret '],
+    ['a value padded with NULs to the width', 'first secret\u0000\u0000'],
+    ['a value longer than the width', 'second, longer secret and more'],
+    ['a value that is cut at the width into a secret', `second, longer secret${'x'.repeat(1000)}`],
     ['the empty string', ''],
     ['another case', 'First secret'],
-  ])('is false for %s, and for no digests at all', (_, presented) => {
-    expect(matchesDigest(presented, known)).toBe(false);
-    expect(matchesDigest('first secret', [])).toBe(false);
+  ])('refuses %s, and knows nothing without secrets', (_, presented) => {
+    expect(known.has(presented)).toBe(false);
+    expect(new KnownSecrets([]).has(presented)).toBe(false);
   });
 
-  it('agrees with safeEqual', () => {
+  it('compares bytes, not UTF-16 units, and agrees with safeEqual', () => {
+    const accented = new KnownSecrets(['pâté']);
+    expect(accented.has('pâté')).toBe(true);
+    expect(accented.has('pate')).toBe(false);
+    expect(new KnownSecrets(['ab']).has('aé')).toBe(false); // 'é' is two bytes: cut at the width
     for (const [a, b] of [
       ['x', 'x'],
       ['x', 'y'],
       ['', 'x'],
+      ['x', ''],
     ] as const)
-      expect(matchesDigest(a, [secretDigest(b)])).toBe(safeEqual(a, b));
+      expect(new KnownSecrets([b]).has(a)).toBe(safeEqual(a, b));
   });
 });
 

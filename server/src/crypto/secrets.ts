@@ -17,23 +17,40 @@ function digest(value: string | Buffer): Buffer {
   return Buffer.from(hash('sha256', value, 'binary'), 'latin1');
 }
 
-/** A secret known in advance, kept as its SHA-256 so that a check hashes only the presented value. */
-export type SecretDigest = Buffer & { readonly secretDigest: true };
-
-export function secretDigest(secret: string | Buffer): SecretDigest {
-  return digest(secret) as SecretDigest;
-}
-
 /**
- * Whether `presented` is one of the digested secrets, as safeEqual compares: in constant time, and
- * against every digest whichever matches, so timing tells neither whether nor which. On a hot path
- * this is one hash per check instead of two per candidate.
+ * Secrets known in advance (a resource server's usual Basic header, the DPoP nonces of the current
+ * windows), each presented value checked against all of them at once, so timing tells neither
+ * whether nor which one matched (docs/security-tests.md N9). The value is copied into a buffer as
+ * wide as the longest secret and compared over that whole width with each secret, zero-padded to
+ * it: the time depends on the presented value's length and on that width, never on a secret's
+ * bytes. No hash per check: they were about 3 % of the bearer check's samples (docs/benchmarks.md,
+ * "What each change bought").
  */
-export function matchesDigest(presented: string | Buffer, digests: readonly SecretDigest[]): boolean {
-  const presentedDigest = digest(presented);
-  let found = false;
-  for (const candidate of digests) found = timingSafeEqual(presentedDigest, candidate) || found;
-  return found;
+export class KnownSecrets {
+  private readonly padded: Buffer[];
+  private readonly lengths: number[];
+  private readonly scratch: Buffer;
+
+  constructor(secrets: readonly string[]) {
+    const bytes = secrets.map((secret) => Buffer.from(secret, 'utf8'));
+    const width = Math.max(1, ...bytes.map((secret) => secret.length));
+    this.padded = bytes.map((secret) => Buffer.concat([secret, Buffer.alloc(width - secret.length)], width));
+    this.lengths = bytes.map((secret) => secret.length);
+    this.scratch = Buffer.alloc(width);
+  }
+
+  has(presented: string): boolean {
+    // `write` stops at the width, on a whole character: a longer value is cut and is none of them.
+    const written = this.scratch.write(presented, 'utf8');
+    const whole = written === Buffer.byteLength(presented, 'utf8');
+    let found = false;
+    for (let i = 0; i < this.padded.length; i++) {
+      found = (timingSafeEqual(this.scratch, this.padded[i] as Buffer) && written === this.lengths[i]) || found;
+    }
+    // Zeros again for the next check, and no copy of the presented value is left behind.
+    this.scratch.fill(0);
+    return found && whole;
+  }
 }
 
 const MAX_POOLED_BYTES = 64;

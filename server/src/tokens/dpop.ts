@@ -2,7 +2,7 @@ import { createHmac, createPublicKey, hash, type KeyObject } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, type JWK, type JWTPayload } from 'jose';
 import type { Clock } from '../context.js';
-import { deriveKey, matchesDigest, type SecretDigest, safeEqual, secretDigest } from '../crypto/index.js';
+import { deriveKey, KnownSecrets, safeEqual } from '../crypto/index.js';
 import { AppError } from '../errors/index.js';
 import { redisHealth } from '../store/index.js';
 import { signatureValid } from './jws.js';
@@ -57,7 +57,7 @@ export class DpopVerifier {
 
   /** The nonce to hand out now, in `DPoP-Nonce`: stateless, so every instance agrees. */
   currentNonce(): string {
-    return this.nonceFor(this.window()).nonce;
+    return this.nonceFor(this.window());
   }
 
   /** Checks a proof and claims its jti in Redis (the token endpoint's path). */
@@ -150,19 +150,19 @@ export class DpopVerifier {
   }
 
   /**
-   * The last windows' nonces with their digests: three HMACs per token request otherwise, and
-   * four hashes for the two comparisons instead of one (issue 14 profiles).
+   * The last windows' nonces: three HMACs per token request otherwise (issue 14 profiles).
    */
-  private readonly nonces = new Map<number, { nonce: string; digest: SecretDigest }>();
+  private readonly nonces = new Map<number, string>();
+  /** The nonces a proof may carry now, for the window they were made in. */
+  private accepted: { window: number; nonces: KnownSecrets } | undefined;
 
-  private nonceFor(window: number): { nonce: string; digest: SecretDigest } {
+  private nonceFor(window: number): string {
     const known = this.nonces.get(window);
     if (known) return known;
     const nonce = this.computeNonce(window);
-    const entry = { nonce, digest: secretDigest(nonce) };
     if (this.nonces.size >= 4) this.nonces.delete(this.nonces.keys().next().value as number);
-    this.nonces.set(window, entry);
-    return entry;
+    this.nonces.set(window, nonce);
+    return nonce;
   }
 
   private computeNonce(window: number): string {
@@ -175,7 +175,10 @@ export class DpopVerifier {
   private nonceValid(nonce: string): boolean {
     const window = this.window();
     // Compared against both accepted nonces every time, so timing says nothing about which matched.
-    return matchesDigest(nonce, [this.nonceFor(window).digest, this.nonceFor(window - 1).digest]);
+    if (this.accepted?.window !== window) {
+      this.accepted = { window, nonces: new KnownSecrets([this.nonceFor(window), this.nonceFor(window - 1)]) };
+    }
+    return this.accepted.nonces.has(nonce);
   }
 }
 
