@@ -94,7 +94,7 @@ export class TokenIssuer {
   async verify(token: string, type: TokenType): Promise<TokenClaims> {
     const nowMs = this.clock.now().getTime();
     if (token.length > MAX_TOKEN_BYTES) throw new AppError('TOKEN_INVALID');
-    // A cached token is the very string verified before (its SHA-256 is the key), so its shape was
+    // A cached token is the very string verified before (verified-cache.ts), so its shape was
     // checked then; only a miss pays the pattern's walk over the token.
     const cached = this.cache.get(token, nowMs);
     if (cached) {
