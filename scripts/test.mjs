@@ -26,6 +26,7 @@ try {
   installIfStale((line) => process.stdout.write(`${line}\n`));
 } catch (error) {
   process.stderr.write(`${error.message}\n`);
+  process.stdout.write('0 passed, 1 failed\n');
   process.exit(1);
 }
 

@@ -27,15 +27,14 @@ function digest(value: string | Buffer): Buffer {
  * "What each change bought").
  */
 export class KnownSecrets {
-  private readonly padded: Buffer[];
-  private readonly lengths: number[];
+  /** Each secret zero-padded to the width, with its own length. */
+  private readonly secrets: { padded: Buffer; length: number }[];
   private readonly scratch: Buffer;
 
   constructor(secrets: readonly string[]) {
     const bytes = secrets.map((secret) => Buffer.from(secret, 'utf8'));
     const width = Math.max(1, ...bytes.map((secret) => secret.length));
-    this.padded = bytes.map((secret) => Buffer.concat([secret, Buffer.alloc(width - secret.length)], width));
-    this.lengths = bytes.map((secret) => secret.length);
+    this.secrets = bytes.map((secret) => ({ padded: Buffer.concat([secret], width), length: secret.length }));
     this.scratch = Buffer.alloc(width);
   }
 
@@ -44,9 +43,7 @@ export class KnownSecrets {
     const written = this.scratch.write(presented, 'utf8');
     const whole = written === Buffer.byteLength(presented, 'utf8');
     let found = false;
-    for (let i = 0; i < this.padded.length; i++) {
-      found = (timingSafeEqual(this.scratch, this.padded[i] as Buffer) && written === this.lengths[i]) || found;
-    }
+    for (const { padded, length } of this.secrets) found = (timingSafeEqual(this.scratch, padded) && written === length) || found;
     // Zeros again for the next check, and no copy of the presented value is left behind.
     this.scratch.fill(0);
     return found && whole;
