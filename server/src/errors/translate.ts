@@ -1,4 +1,4 @@
-import { MongoError, MongoServerSelectionError } from 'mongodb';
+import { MongoError, MongoServerSelectionError, type WriteError } from 'mongodb';
 import { AppError } from './app-error.js';
 
 /**
@@ -15,7 +15,12 @@ export function storeError(error: unknown): AppError {
 function isUnavailable(error: unknown): boolean {
   if (error instanceof MongoServerSelectionError) return true;
   if (error instanceof MongoError) {
-    return /MongoNetwork|MongoServerSelection|MongoTopologyClosed|MongoNotConnected|PoolClosed|PoolCleared/.test(error.name);
+    if (/MongoNetwork|MongoServerSelection|MongoTopologyClosed|MongoNotConnected|PoolClosed|PoolCleared/.test(error.name)) return true;
+    // An insertMany whose connection went reports it as a MongoBulkWriteError with the cause's message only.
+    return (
+      error.name === 'MongoBulkWriteError' &&
+      /Topology is closed|connection .*closed|timed out|ECONNREFUSED|ECONNRESET/i.test(error.message)
+    );
   }
   if (error instanceof Error) {
     // ioredis: commandTimeout, offline queue disabled, connection closed or refused.
@@ -26,10 +31,18 @@ function isUnavailable(error: unknown): boolean {
   return false;
 }
 
-/** Unique-index violations: MongoDB says 11000; FerretDB v1 says code 1 with its own text. */
-export function isDuplicateKey(error: unknown): boolean {
-  if (!(error instanceof MongoError)) return false;
-  return error.code === 11000 || error.code === 11001 || /duplicate key/i.test(error.message);
+/**
+ * Unique-index violations, of one command or of one document of an insertMany: MongoDB says
+ * 11000; FerretDB v1 says code 1 with its own text.
+ */
+export function isDuplicateKey(error: MongoError | WriteError | unknown): boolean {
+  // The driver exports WriteError as a type only: one is told by its errmsg.
+  const writeError = typeof error === 'object' && error !== null && 'errmsg' in error && 'index' in error;
+  if (!writeError && !(error instanceof MongoError)) return false;
+  const { code, message } = writeError
+    ? { code: (error as WriteError).code, message: (error as WriteError).errmsg ?? '' }
+    : (error as MongoError);
+  return code === 11000 || code === 11001 || /duplicate key/i.test(message);
 }
 
 /** Runs a store operation and translates any failure. */

@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import { guardStore, insertUnique } from '../errors/index.js';
-import { COLLECTIONS } from '../store/index.js';
+import { COLLECTIONS, UniqueInserts } from '../store/index.js';
 
 export type PairingState = 'pending' | 'approved' | 'declined' | 'completed';
 
@@ -66,6 +66,8 @@ export class PairingStore {
   private readonly pairings: Collection<PairingRecord>;
   private readonly claims: Collection<{ _id: string; at: Date }>;
   private readonly refreshTokens: Collection<RefreshTokenRecord>;
+  /** Rotations from concurrent exchanges go to the store together (docs/benchmarks.md, "Group commit"). */
+  private readonly refreshTokenInserts: UniqueInserts<RefreshTokenRecord>;
   /** Refresh tokens this instance inserted, not yet presented (see `refreshToken`), oldest first. */
   private readonly recentRefreshTokens = new Map<string, RefreshTokenRecord>();
 
@@ -73,6 +75,7 @@ export class PairingStore {
     this.pairings = db.collection<PairingRecord>(COLLECTIONS.pairings);
     this.claims = db.collection(COLLECTIONS.pairingClaims);
     this.refreshTokens = db.collection<RefreshTokenRecord>(COLLECTIONS.refreshTokens);
+    this.refreshTokenInserts = new UniqueInserts(this.refreshTokens);
   }
 
   /** Inserts a pairing; false when a code hash collides with an earlier pairing's (retry with new codes). */
@@ -146,7 +149,7 @@ export class PairingStore {
 
   /** Inserts a refresh token; false when its parent already has a successor (rotation lost the race). */
   async insertRefreshToken(record: RefreshTokenRecord): Promise<boolean> {
-    const inserted = await insertUnique(() => this.refreshTokens.insertOne(record));
+    const inserted = await this.refreshTokenInserts.insert(record);
     if (inserted) {
       if (this.recentRefreshTokens.size >= RECENT_REFRESH_TOKENS)
         this.recentRefreshTokens.delete(this.recentRefreshTokens.keys().next().value as string);

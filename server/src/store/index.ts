@@ -6,3 +6,4 @@ export { connectMongo } from './mongo.js';
 export { createRedis, duplicateForSubscribe, redisReady, scanKeys, waitForReplicas } from './redis.js';
 export { RedisHealth, redisHealth } from './redis-health.js';
 export { startSweeper } from './sweeper.js';
+export { UniqueInserts } from './unique-inserts.js';

@@ -4,9 +4,11 @@
 // never a 500, and leave nothing half-done that a retry could use twice (docs/deployment.md,
 // "MongoDB in production"). FerretDB has no retryable writes, so the driver cannot hide the
 // error here: the application's own handling is what is tested.
+import { randomUUID } from 'node:crypto';
 import { connect, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestApp, createUser, issueApiToken, type TestApp } from '../../test/harness.js';
+import { UniqueInserts } from './unique-inserts.js';
 
 /**
  * A TCP proxy to FerretDB that, when armed, forwards the next command matching a pattern (on the
@@ -42,6 +44,11 @@ class CuttingProxy {
   /** Cuts after the next `command` on `collection` (e.g. update on sessions). */
   cutNext(command: 'insert' | 'update' | 'findAndModify', collection: string): void {
     this.armed = new RegExp(`${command}\\0[\\s\\S]{4}${collection}\\0`);
+  }
+
+  /** Cuts after the next command whose bytes contain `text` (say, one document's _id). */
+  cutNextContaining(text: string): void {
+    this.armed = new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   }
 
   close(): void {
@@ -100,5 +107,22 @@ describe('B8 a write whose answer is lost', () => {
     await expect(t.services.sessions.stopAccount(user._id, 'admin_disable', { to: 'disabled' })).rejects.toMatchObject({ status: 503 });
     expect(proxy.cuts).toBe(3);
     expect((await me(token.token)).status).toBe(401);
+  });
+
+  it('a group of inserts (the refresh rotation) whose answer is lost: each of its callers gets 503, none is told it won', async () => {
+    const inserts = new UniqueInserts(t.db.collection<{ _id: string; parent: string }>('fault_group_inserts'));
+    const run = randomUUID();
+    const doc = (i: number) => ({ _id: `${run}-${i}`, parent: `${run}-parent-${i}` });
+    // The first goes alone; the four that arrive while it is with the store go as one group, cut.
+    proxy.cutNextContaining(`${run}-3`);
+    const lone = inserts.insert(doc(0));
+    const group = [1, 2, 3, 4].map((i) => inserts.insert(doc(i)));
+    expect(await lone).toBe(true);
+    const outcomes = await Promise.allSettled(group);
+    expect(proxy.cuts).toBe(4);
+    for (const outcome of outcomes)
+      expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'DEPENDENCY_UNAVAILABLE', status: 503 } });
+    // The next group goes on a fresh connection and is answered.
+    expect(await inserts.insert(doc(5))).toBe(true);
   });
 });
