@@ -43,7 +43,7 @@ describe('UniqueInserts', () => {
     expect(inserts.at(-1)?.command.documents).toHaveLength(39);
   });
 
-  it('of many claims on one key in one group exactly one wins, as with insertOne', async () => {
+  it('P4 of many claims on one key in one group exactly one wins, as with insertOne', async () => {
     const collection = db.collection<Doc>('docs');
     const group = new UniqueInserts(collection);
     const parent = key();
@@ -72,7 +72,7 @@ describe('UniqueInserts', () => {
     expect(await collection.countDocuments({ _id: { $in: [others[0]?._id, others[3]?._id] as string[] } })).toBe(2);
   });
 
-  it('a store that cannot be reached fails every caller with 503 DEPENDENCY_UNAVAILABLE, then the next ones too', async () => {
+  it('B8 a store that cannot be reached fails every caller with 503 DEPENDENCY_UNAVAILABLE, then the next ones too', async () => {
     const gone = new MongoClient('mongodb://127.0.0.1:9/gone', { serverSelectionTimeoutMS: 300, retryWrites: false });
     try {
       const group = new UniqueInserts(gone.db().collection<Doc>('docs'));
