@@ -1,4 +1,4 @@
-import { MongoError, MongoServerSelectionError, type WriteError } from 'mongodb';
+import { MongoBulkWriteError, MongoError, MongoServerSelectionError, type WriteError } from 'mongodb';
 import { AppError } from './app-error.js';
 
 /**
@@ -14,13 +14,11 @@ export function storeError(error: unknown): AppError {
 
 function isUnavailable(error: unknown): boolean {
   if (error instanceof MongoServerSelectionError) return true;
+  // An insertMany whose connection went wraps the driver's own error (MongoNetworkError,
+  // MongoTopologyClosedError) in a MongoBulkWriteError: judge the wrapped one.
+  if (error instanceof MongoBulkWriteError && error.errorResponse instanceof MongoError) return isUnavailable(error.errorResponse);
   if (error instanceof MongoError) {
-    if (/MongoNetwork|MongoServerSelection|MongoTopologyClosed|MongoNotConnected|PoolClosed|PoolCleared/.test(error.name)) return true;
-    // An insertMany whose connection went reports it as a MongoBulkWriteError with the cause's message only.
-    return (
-      error.name === 'MongoBulkWriteError' &&
-      /Topology is closed|connection .*closed|timed out|ECONNREFUSED|ECONNRESET/i.test(error.message)
-    );
+    return /MongoNetwork|MongoServerSelection|MongoTopologyClosed|MongoNotConnected|PoolClosed|PoolCleared/.test(error.name);
   }
   if (error instanceof Error) {
     // ioredis: commandTimeout, offline queue disabled, connection closed or refused.
@@ -36,12 +34,14 @@ function isUnavailable(error: unknown): boolean {
  * 11000; FerretDB v1 says code 1 with its own text.
  */
 export function isDuplicateKey(error: MongoError | WriteError | unknown): boolean {
-  // The driver exports WriteError as a type only: one is told by its errmsg.
-  const writeError = typeof error === 'object' && error !== null && 'errmsg' in error && 'index' in error;
-  if (!writeError && !(error instanceof MongoError)) return false;
-  const { code, message } = writeError
-    ? { code: (error as WriteError).code, message: (error as WriteError).errmsg ?? '' }
-    : (error as MongoError);
+  if (error instanceof MongoError) return duplicateKeyCode(error.code, error.message);
+  // A WriteError (one document of an insertMany): the driver exports its class as a type only.
+  if (typeof error === 'object' && error !== null && 'errmsg' in error && 'index' in error)
+    return duplicateKeyCode((error as WriteError).code, (error as WriteError).errmsg ?? '');
+  return false;
+}
+
+function duplicateKeyCode(code: number | string | undefined, message: string): boolean {
   return code === 11000 || code === 11001 || /duplicate key/i.test(message);
 }
 
