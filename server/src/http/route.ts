@@ -123,7 +123,7 @@ export function route<const S extends RouteSpec>(router: Router<AppState>, spec:
  * is in its body): `route(router, spec, htmlPage, requireSession(…), PARSE, csrf.require(), handler)`.
  * Without it they are parsed after the last step.
  */
-export const PARSE: Step = async (_ctx, next) => next();
+export const PARSE: Step = (_ctx, next) => next();
 
 function bodyStep(body: NonNullable<RouteSpec['body']>): Step {
   const parse = parseBody(body.schema, { kinds: [body.kind], limit: body.limit, ...(body.before ? { before: body.before } : {}) });

@@ -133,7 +133,7 @@ export function oidcRoutes(deps: OidcRouteDeps) {
 async function readCallback(ctx: AppContext, signIn: SignInService) {
   try {
     const raw = readParams(ctx.querystring);
-    return { raw, query: validate(callbackQuerySchema, { ...raw }) };
+    return { raw, query: validate(callbackQuerySchema, raw) };
   } catch (error) {
     const reason = error instanceof AppError && error.code === 'PARAMETER_DUPLICATED' ? 'parameter_duplicated' : 'callback_invalid';
     await signIn.recordUnreadableCallback(ctx.params.provider ?? '', reason, requestMeta(ctx));

@@ -28,7 +28,7 @@ export class Authenticator {
    * verified, and may name a key to claim once in the same revocation round trip (the proof's jti).
    */
   async authenticate(token: string, type: TokenType, bind?: (claims: TokenClaims) => Promise<OnceKey>): Promise<Principal> {
-    const claims = await this.issuer.verify(token, type);
+    const claims = this.issuer.verifyCached(token, type) ?? (await this.issuer.verify(token, type));
     const once = bind ? await bind(claims) : undefined;
     await this.revocation.check({ userId: claims.sub, jti: claims.jti, tokenVersion: claims.tokenVersion, sid: claims.sid, once });
     return {

@@ -18,11 +18,12 @@ export interface ResourceServer {
  */
 export function authenticateResourceServer(servers: readonly ResourceServer[]): Step {
   const usual = new KnownSecrets(servers.map(({ id, secret }) => basicHeader(formEncode(id), formEncode(secret))));
-  return async (ctx, next) => {
+  // Not async: nothing runs after next(), and a throw here reaches Koa as a rejection (koa-compose).
+  return (ctx, next) => {
     const header = ctx.get('authorization');
     const ok = usual.has(header) || decodedMatch(header, servers);
     if (!ok) throw new AppError('INVALID_CLIENT', { headers: { 'WWW-Authenticate': 'Basic realm="gatehouse"' } });
-    await next();
+    return next();
   };
 }
 

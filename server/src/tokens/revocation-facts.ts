@@ -2,42 +2,57 @@ import type { Redis } from 'ioredis';
 
 /** The keys one revocation check reads, and the once-key it claims (see revocation.ts). */
 export interface FactsKeys {
-  epoch: string;
   user: string;
   deny: string;
   session: string;
-  once: string;
-  /** The once-key's TTL in seconds; empty when there is nothing to claim. */
-  onceTtl: string;
+  /** A key to claim with SET NX for `ttlSeconds`, when the check has one. */
+  once: { key: string; ttlSeconds: number } | undefined;
 }
 
-/** epoch, tokenVersion, status, denied (0/1), session revoked (0/1), once-key claimed (0/1). */
-export type FactsReply = [string | null, string | null, string | null, number, number, number];
+/** What one check found: whether the epoch is there, the user's mirror, and three yes/no facts. */
+export interface FactsReply {
+  epoch: boolean;
+  /** Null when the user is not mirrored (either field missing). */
+  user: { tokenVersion: string; status: string } | null;
+  denied: boolean;
+  sessionRevoked: boolean;
+  claimed: boolean;
+}
 
 /**
- * Every fact of every check in the batch, and each once-key claimed, in one script. KEYS come in
- * groups of five per check (epoch, user mirror, jti denylist entry, revoked-session marker,
- * once-key); ARGV[i] is check i's once-key TTL, empty when it has none to claim. A script runs
- * atomically, so each check sees what one check alone would have seen at that instant, and two
- * checks claiming the same once-key in one batch still find it taken the second time. All keys
- * share the prefix, a hash tag on a Cluster, so they live in one slot (store/redis.ts).
+ * Every fact of every check in the batch, and each once-key claimed, in one script. KEYS[1] is the
+ * epoch; then each check's user mirror, jti denylist entry and revoked-session marker, and its
+ * once-key when ARGV[i], the once-key's TTL, is not empty. A script runs atomically, so each check
+ * sees what one check alone would have seen at that instant (the epoch is read once for all), and
+ * two checks claiming the same once-key in one batch still find it taken the second time. All
+ * keys share the prefix, a hash tag on a Cluster, so they live in one slot (store/redis.ts).
+ *
+ * The answer is one string, not a nested array: a line for the epoch (1 or 0), then one line
+ * per check, `tokenVersion status DSC` with D, S and C each 1 or 0 (denied, session revoked,
+ * once-key claimed). ioredis converts every element of an array answer on its own; one string
+ * is one conversion (docs/benchmarks.md, "What each change bought").
  */
 const FACTS_SCRIPT = `
-local replies = {}
+local lines = { tostring(redis.call('EXISTS', KEYS[1])) }
+local k = 2
 for i = 1, #ARGV do
-  local k = (i - 1) * 5
-  local user = redis.call('HMGET', KEYS[k + 2], 'tokenVersion', 'status')
+  local user = redis.call('HMGET', KEYS[k], 'tokenVersion', 'status')
   local claimed = 0
-  if ARGV[i] ~= '' and redis.call('SET', KEYS[k + 5], '1', 'EX', ARGV[i], 'NX') then claimed = 1 end
-  replies[i] = { redis.call('GET', KEYS[k + 1]), user[1], user[2], redis.call('EXISTS', KEYS[k + 3]), redis.call('EXISTS', KEYS[k + 4]), claimed }
+  local next = k + 3
+  if ARGV[i] ~= '' then
+    if redis.call('SET', KEYS[k + 3], '1', 'EX', ARGV[i], 'NX') then claimed = 1 end
+    next = k + 4
+  end
+  lines[i + 1] = (user[1] or '') .. ' ' .. (user[2] or '') .. ' ' .. redis.call('EXISTS', KEYS[k + 1]) .. redis.call('EXISTS', KEYS[k + 2]) .. claimed
+  k = next
 end
-return replies
+return table.concat(lines, '\\n')
 `;
 const FACTS_COMMAND = 'gatehouseRevocationFacts';
 /** Checks per script call: enough for any burst one turn of the event loop brings, short for Redis. */
 export const MAX_CHECKS_PER_CALL = 64;
 
-type FactsCommand = (numberOfKeys: number, ...keysThenTtls: string[]) => Promise<FactsReply[]>;
+type FactsCommand = (numberOfKeys: number, ...keysThenTtls: string[]) => Promise<string>;
 /** How a call failed, passed on to the checks that waited for it. */
 interface Failure {
   error: unknown;
@@ -70,7 +85,11 @@ export class RevocationFactsReader {
    */
   private sending = false;
 
-  constructor(redis: Redis) {
+  constructor(
+    redis: Redis,
+    /** The key whose absence means Redis lost its data (revocation.ts). */
+    private readonly epochKey: string,
+  ) {
     redis.defineCommand(FACTS_COMMAND, { lua: FACTS_SCRIPT });
     this.command = ((redis as unknown as Record<string, FactsCommand>)[FACTS_COMMAND] as FactsCommand).bind(redis);
   }
@@ -107,10 +126,15 @@ export class RevocationFactsReader {
 
   /** Settles every check of the batch; never rejects. */
   private async send(batch: Pending[]): Promise<Failure | null> {
-    const keys = batch.flatMap(({ keys: k }) => [k.epoch, k.user, k.deny, k.session, k.once]);
+    const keys = [this.epochKey];
+    const ttls: string[] = [];
+    for (const { keys: k } of batch) {
+      keys.push(k.user, k.deny, k.session);
+      if (k.once) keys.push(k.once.key);
+      ttls.push(k.once ? String(k.once.ttlSeconds) : '');
+    }
     try {
-      const replies = await this.command(keys.length, ...keys, ...batch.map(({ keys: k }) => k.onceTtl));
-      if (!Array.isArray(replies) || replies.length !== batch.length) throw new Error('revocation facts: unexpected reply');
+      const replies = parseReply(await this.command(keys.length, ...keys, ...ttls), batch.length);
       for (const [index, check] of batch.entries()) check.resolve(replies[index] as FactsReply);
       return null;
     } catch (error) {
@@ -118,4 +142,24 @@ export class RevocationFactsReader {
       return { error };
     }
   }
+}
+
+/** The script's answer, checked line by line: anything but the expected shape fails the whole call. */
+function parseReply(reply: unknown, checks: number): FactsReply[] {
+  const lines = typeof reply === 'string' ? reply.split('\n') : [];
+  const epoch = lines[0];
+  if (lines.length !== checks + 1 || (epoch !== '1' && epoch !== '0')) throw new Error('revocation facts: unexpected reply');
+  const replies: FactsReply[] = [];
+  for (let i = 1; i <= checks; i++) {
+    const [tokenVersion = '', status = '', flags = '', extra] = (lines[i] as string).split(' ');
+    if (extra !== undefined || !/^[01]{3}$/.test(flags)) throw new Error('revocation facts: unexpected reply');
+    replies.push({
+      epoch: epoch === '1',
+      user: tokenVersion !== '' && status !== '' ? { tokenVersion, status } : null,
+      denied: flags[0] === '1',
+      sessionRevoked: flags[1] === '1',
+      claimed: flags[2] === '1',
+    });
+  }
+  return replies;
 }

@@ -87,7 +87,7 @@ export class RevocationState {
     this.sessions = db.collection(COLLECTIONS.sessions);
     this.users = db.collection(COLLECTIONS.users);
     this.health = redisHealth(redis);
-    this.facts = new RevocationFactsReader(redis);
+    this.facts = new RevocationFactsReader(redis, EPOCH_KEY);
     redis.on('ready', () => void this.dropStaleMirror().catch(() => undefined));
     // A reconnect may land on another server: a promoted replica after a Sentinel or Cluster
     // failover, or a restarted one. Replication is asynchronous, so what it holds may lag what
@@ -123,7 +123,7 @@ export class RevocationState {
     if (this.mirrorStale) await this.dropStaleMirror().catch((error: unknown) => Promise.reject(storeError(error)));
     const result = await this.readFacts(query);
     const replayed = query.once !== undefined && !result.claimed;
-    if (result.epoch === null) {
+    if (!result.epoch) {
       await this.rebuild();
       // The once-key was already claimed (or found taken) by the first round trip.
       const again = await this.readRedisAfterRebuild({ ...query, once: undefined });
@@ -139,7 +139,7 @@ export class RevocationState {
 
   private async readRedisAfterRebuild(query: RevocationQuery): Promise<Facts> {
     const result = await this.readFacts(query);
-    if (result.epoch === null) return this.readMongo(query);
+    if (!result.epoch) return this.readMongo(query);
     return {
       user: result.user ?? (await this.loadUser(query.userId)),
       denied: result.denied,
@@ -148,29 +148,14 @@ export class RevocationState {
     };
   }
 
-  private async readFacts(query: RevocationQuery) {
-    let reply: FactsReply;
-    try {
-      reply = await this.facts.read({
-        epoch: EPOCH_KEY,
-        user: `auth:user:${query.userId}`,
-        deny: `deny:${query.jti}`,
-        session: `rs:${query.sid ?? '-'}`,
-        once: query.once?.key ?? 'once:-',
-        onceTtl: query.once ? String(query.once.ttlSeconds) : '',
+  /** One check's facts from the shared script call; a chained promise, not an async frame of its own. */
+  private readFacts(query: RevocationQuery): Promise<RedisFacts> {
+    return this.facts
+      .read({ user: `auth:user:${query.userId}`, deny: `deny:${query.jti}`, session: `rs:${query.sid ?? '-'}`, once: query.once })
+      .then(toRedisFacts, (error: unknown) => {
+        this.health.failed();
+        throw storeError(error);
       });
-    } catch (error) {
-      this.health.failed();
-      throw storeError(error);
-    }
-    const [epoch, tokenVersion, status, denied, sessionRevoked, claimed] = reply;
-    return {
-      epoch,
-      user: tokenVersion !== null && status !== null ? { tokenVersion: Number(tokenVersion), status: status as UserStatus } : null,
-      denied: denied === 1,
-      sessionRevoked: sessionRevoked === 1,
-      claimed: claimed === 1,
-    };
   }
 
   /** A user not mirrored yet: read MongoDB once and mirror it. */
@@ -331,6 +316,16 @@ export class RevocationState {
     );
     if (!dropped) this.mirrorStale = true;
   }
+}
+
+/** What the script answered for one check, the user's facts typed. */
+interface RedisFacts extends Omit<FactsReply, 'user'> {
+  user: UserFacts | null;
+}
+
+function toRedisFacts(reply: FactsReply): RedisFacts {
+  const { user } = reply;
+  return { ...reply, user: user ? { tokenVersion: Number(user.tokenVersion), status: user.status as UserStatus } : null };
 }
 
 function judge(query: RevocationQuery, facts: Facts): void {
