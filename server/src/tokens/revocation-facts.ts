@@ -1,3 +1,4 @@
+import type { UserStatus } from '@gatehouse/shared';
 import type { Redis } from 'ioredis';
 
 /** The keys one revocation check reads, and the once-key it claims (see revocation.ts). */
@@ -12,8 +13,12 @@ export interface FactsKeys {
 /** What one check found: whether the epoch is there, the user's mirror, and three yes/no facts. */
 export interface FactsReply {
   epoch: boolean;
-  /** Null when the user is not mirrored (either field missing). */
-  user: { tokenVersion: string; status: string } | null;
+  /**
+   * Null when the user is not mirrored (either field missing). The status is what the mirror
+   * holds, unchecked: only `active` lets a token through (revocation.ts), so anything else fails
+   * closed; a tokenVersion that is not a number never matches a token's.
+   */
+  user: { tokenVersion: number; status: UserStatus } | null;
   denied: boolean;
   sessionRevoked: boolean;
   claimed: boolean;
@@ -144,22 +149,38 @@ export class RevocationFactsReader {
   }
 }
 
-/** The script's answer, checked line by line: anything but the expected shape fails the whole call. */
-function parseReply(reply: unknown, checks: number): FactsReply[] {
+/** The script's answer, checked line by line: anything but the expected shape fails the whole call (exported for its test). */
+export function parseReply(reply: unknown, checks: number): FactsReply[] {
   const lines = typeof reply === 'string' ? reply.split('\n') : [];
-  const epoch = lines[0];
-  if (lines.length !== checks + 1 || (epoch !== '1' && epoch !== '0')) throw new Error('revocation facts: unexpected reply');
+  const epochLine = lines[0];
+  if (lines.length !== checks + 1 || (epochLine !== '1' && epochLine !== '0')) throw unexpectedReply();
+  const epoch = epochLine === '1';
   const replies: FactsReply[] = [];
   for (let i = 1; i <= checks; i++) {
-    const [tokenVersion = '', status = '', flags = '', extra] = (lines[i] as string).split(' ');
-    if (extra !== undefined || !/^[01]{3}$/.test(flags)) throw new Error('revocation facts: unexpected reply');
-    replies.push({
-      epoch: epoch === '1',
-      user: tokenVersion !== '' && status !== '' ? { tokenVersion, status } : null,
-      denied: flags[0] === '1',
-      sessionRevoked: flags[1] === '1',
-      claimed: flags[2] === '1',
-    });
+    // `tokenVersion status DSC`: two spaces, then exactly three flags, each 0 or 1.
+    const line = lines[i] as string;
+    const first = line.indexOf(' ');
+    const second = line.indexOf(' ', first + 1);
+    if (first < 0 || second < 0 || line.length !== second + 4) throw unexpectedReply();
+    const denied = flag(line, second + 1);
+    const sessionRevoked = flag(line, second + 2);
+    const claimed = flag(line, second + 3);
+    const user =
+      first > 0 && second > first + 1
+        ? { tokenVersion: Number(line.slice(0, first)), status: line.slice(first + 1, second) as UserStatus }
+        : null;
+    replies.push({ epoch, user, denied, sessionRevoked, claimed });
   }
   return replies;
+}
+
+/** The flag at `at`: '1' or '0', anything else fails the call. */
+function flag(line: string, at: number): boolean {
+  const code = line.charCodeAt(at);
+  if (code !== 0x30 && code !== 0x31) throw unexpectedReply();
+  return code === 0x31;
+}
+
+function unexpectedReply(): Error {
+  return new Error('revocation facts: unexpected reply');
 }

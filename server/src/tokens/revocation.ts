@@ -149,10 +149,10 @@ export class RevocationState {
   }
 
   /** One check's facts from the shared script call; a chained promise, not an async frame of its own. */
-  private readFacts(query: RevocationQuery): Promise<RedisFacts> {
+  private readFacts(query: RevocationQuery): Promise<FactsReply> {
     return this.facts
       .read({ user: `auth:user:${query.userId}`, deny: `deny:${query.jti}`, session: `rs:${query.sid ?? '-'}`, once: query.once })
-      .then(toRedisFacts, (error: unknown) => {
+      .catch((error: unknown) => {
         this.health.failed();
         throw storeError(error);
       });
@@ -316,16 +316,6 @@ export class RevocationState {
     );
     if (!dropped) this.mirrorStale = true;
   }
-}
-
-/** What the script answered for one check, the user's facts typed. */
-interface RedisFacts extends Omit<FactsReply, 'user'> {
-  user: UserFacts | null;
-}
-
-function toRedisFacts(reply: FactsReply): RedisFacts {
-  const { user } = reply;
-  return { ...reply, user: user ? { tokenVersion: Number(user.tokenVersion), status: user.status as UserStatus } : null };
 }
 
 function judge(query: RevocationQuery, facts: Facts): void {
