@@ -1,5 +1,6 @@
-// readParams reads a string with nothing to decode without URLSearchParams (parse.ts, plainPairs).
-// Both ways must give the same parameters for every input, and both refuse a repeated name (N12).
+// N12 (docs/security-tests.md): readParams reads a string with nothing to decode without
+// URLSearchParams (parse.ts, plainPairs). Both ways must give the same parameters for every input,
+// and both refuse a repeated name.
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors/index.js';
 import { readParams } from './parse.js';
@@ -58,7 +59,7 @@ describe('readParams', () => {
     expect(read(search)).toEqual(reference(search));
   });
 
-  it('refuses a name given twice, however it is spelt', () => {
+  it('N12: refuses a name given twice, however it is spelt', () => {
     for (const search of ['a=1&a=2', 'a&a', 'a=1&a', 'a=1&%61=2', 'a b=1&a+b=2']) expect(read(search)).toBe('PARAMETER_DUPLICATED');
   });
 

@@ -1,7 +1,7 @@
-// The revocation-facts script answers one string (revocation-facts.ts). The real script's answers
-// are covered against Redis in revocation.test.ts; here, what the reader does with an answer it
-// did not expect: it fails the whole call (every check then falls back to MongoDB, or 503),
-// never reads a malformed line as "not revoked".
+// B1 (docs/security-tests.md): the revocation-facts script answers one string
+// (revocation-facts.ts). The real script's answers are covered against Redis in revocation.test.ts;
+// here, what the reader does with an answer it did not expect: it fails the whole call (every
+// check then falls back to MongoDB, or 503), never reads a malformed line as "not revoked".
 import { describe, expect, it } from 'vitest';
 import { parseReply } from './revocation-facts.js';
 
@@ -26,7 +26,7 @@ describe('revocation facts reply', () => {
     ['four flags', '1\n2 active 000\n2 active 0000'],
     ['a space inside the status', '1\n2 active 000\n2 act ive 000'],
     ['a missing field', '1\n2 active 000\n2 000'],
-  ])('fails the call on %s', (_case, reply) => {
+  ])('B1: fails the call on %s', (_case, reply) => {
     expect(() => parseReply(reply, 2)).toThrow('revocation facts: unexpected reply');
   });
 });

@@ -149,7 +149,10 @@ export class RevocationFactsReader {
   }
 }
 
-/** The script's answer, checked line by line: anything but the expected shape fails the whole call (exported for its test). */
+/**
+ * The script's answer, checked line by line: anything but the expected shape fails the whole call
+ * (exported for its test).
+ */
 export function parseReply(reply: unknown, checks: number): FactsReply[] {
   const lines = typeof reply === 'string' ? reply.split('\n') : [];
   const epochLine = lines[0];
