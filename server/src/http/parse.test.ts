@@ -67,6 +67,5 @@ describe('readParams', () => {
     const params = readParams('__proto__=yes');
     expect(Object.getPrototypeOf(params)).toBe(Object.prototype);
     expect(Object.hasOwn(params, '__proto__')).toBe(true);
-    expect(({} as Record<string, unknown>).yes).toBeUndefined();
   });
 });

@@ -20,15 +20,15 @@ export function readParams(search: string): Record<string, string> {
   return Object.fromEntries(params);
 }
 
-/**
- * The pairs of a string with nothing to decode — no `%`, no `+`, no leading `?`, no surrogate
- * (URLSearchParams would replace a lone one) — split exactly as URLSearchParams splits it (on `&`, empty pieces skipped, the name
- * up to the first `=`), without its decoding pass over every character: a bearer check's
- * `token=<JWT>` is such a string. Undefined for any other, which URLSearchParams then reads.
- * parse.test.ts holds both to the same answers.
- */
 const SURROGATE = /[\uD800-\uDFFF]/;
 
+/**
+ * The pairs of a string with nothing to decode — no `%`, no `+`, no leading `?`, no surrogate
+ * (URLSearchParams would replace a lone one) — split exactly as URLSearchParams splits it (on
+ * `&`, empty pieces skipped, the name up to the first `=`), without its decoding pass over every
+ * character: a bearer check's `token=<JWT>` is such a string. Undefined for any other, which
+ * URLSearchParams then reads. parse.test.ts holds both to the same answers.
+ */
 function plainPairs(search: string): [string, string][] | undefined {
   if (search.charCodeAt(0) === 0x3f || search.includes('%') || search.includes('+') || SURROGATE.test(search)) return undefined;
   const pairs: [string, string][] = [];

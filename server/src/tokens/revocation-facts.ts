@@ -43,13 +43,13 @@ local k = 2
 for i = 1, #ARGV do
   local user = redis.call('HMGET', KEYS[k], 'tokenVersion', 'status')
   local claimed = 0
-  local next = k + 3
+  local following = k + 3
   if ARGV[i] ~= '' then
     if redis.call('SET', KEYS[k + 3], '1', 'EX', ARGV[i], 'NX') then claimed = 1 end
-    next = k + 4
+    following = k + 4
   end
   lines[i + 1] = (user[1] or '') .. ' ' .. (user[2] or '') .. ' ' .. redis.call('EXISTS', KEYS[k + 1]) .. redis.call('EXISTS', KEYS[k + 2]) .. claimed
-  k = next
+  k = following
 end
 return table.concat(lines, '\\n')
 `;
